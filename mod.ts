@@ -1,0 +1,30 @@
+/**
+ * artifact-cli as a library: push directories to, and pull them from, OCI
+ * registries and OCI image layouts.
+ *
+ * @example
+ * ```ts
+ * import { OciLayout, pull, pushTree } from "./mod.ts";
+ * const src = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${src}/hello.txt`, "hello\n");
+ * const layout = await OciLayout.open(await Deno.makeTempDir(), { create: true });
+ * await pushTree(layout, { inputs: [src], tag: "v1" });
+ * await pull(layout, { tagOrDigest: "v1", output: `${await Deno.makeTempDir()}/out` });
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/errors.ts";
+export * from "./src/oci/media_types.ts";
+export * from "./src/oci/digest.ts";
+export * from "./src/oci/platform.ts";
+export type * from "./src/oci/types.ts";
+export * from "./src/oci/parse.ts";
+export * from "./src/reference.ts";
+export * from "./src/target.ts";
+export { OciLayout } from "./src/layout/oci_layout.ts";
+export { type PushResult, pushTree, type PushTreeOptions } from "./src/push/push_tree.ts";
+export { pull, type PullOptions, type PullResult } from "./src/pull/pull.ts";
+export { openTarget } from "./src/targets.ts";
+export { VERSION } from "./src/version.ts";

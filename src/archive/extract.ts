@@ -1,0 +1,343 @@
+/**
+ * Safe extraction of layers into a directory that this process owns (a fresh
+ * temporary directory, renamed into place by the caller on success).
+ *
+ * Safety rests on one fact: every path under the root was created by this
+ * extractor, so an in-memory tree of what exists is exact. With it:
+ * - no entry is written through a symlink, because each parent is checked in
+ *   the tree, and files are created with O_EXCL (never following a link);
+ * - `..` components are refused, leading `/` is stripped (as GNU tar does);
+ * - hard links must point at a regular file already extracted;
+ * - devices, FIFOs and unknown types are skipped; setuid/setgid are dropped;
+ * - total size and entry count are limited (decompression bombs).
+ *
+ * Layers are applied in order with OCI whiteouts (`.wh.name`, `.wh..wh..opq`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { UnsafeContentError } from "../errors.ts";
+import type { TarHeader } from "./tar_header.ts";
+import type { TarSink } from "./tar_reader.ts";
+
+/** Options for {@link TreeWriter}. */
+export interface ExtractOptions {
+  /** Most bytes of file content written in total (default 32 GiB). */
+  maxBytes?: number;
+  /** Most entries in total (default 1,000,000). */
+  maxEntries?: number;
+  /** Receives one line per neutralised or skipped entry. */
+  onWarning?: (message: string) => void;
+}
+
+/** Per-layer options. */
+export interface LayerOptions {
+  /** Rewrites each file/directory mode after setuid/setgid are dropped. */
+  mapMode?: (mode: number, type: "file" | "directory") => number;
+  /** Name used in messages, e.g. the layer digest. */
+  label?: string;
+}
+
+type NodeKind = "dir" | "file" | "symlink";
+
+interface Node {
+  kind: NodeKind;
+  /** Index of the layer that last wrote this node (whiteouts only hit lower layers). */
+  layer: number;
+  children?: Map<string, Node>;
+  /** Mode of an explicit directory entry, applied in finish(). */
+  mode?: number;
+}
+
+const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
+const DEFAULT_MAX_ENTRIES = 1_000_000;
+const OPAQUE = ".wh..wh..opq";
+const WHITEOUT = ".wh.";
+const encoder = new TextEncoder();
+
+/**
+ * Writes tar layers into `root`, which must be an empty directory created by
+ * the caller for this purpose.
+ *
+ * @example
+ * ```ts
+ * import { TreeWriter } from "./extract.ts";
+ * const root = await Deno.makeTempDir();
+ * const writer = new TreeWriter(root);
+ * const sink = writer.beginLayer();
+ * sink.entry({ name: "hi.txt", type: "file", typeflag: "0", mode: 0o644, uid: 0, gid: 0,
+ *   size: 2, mtime: 0, linkname: "", uname: "", gname: "" });
+ * sink.data(new TextEncoder().encode("hi"));
+ * sink.endEntry();
+ * writer.finish();
+ * ```
+ */
+export class TreeWriter {
+  readonly #root: string;
+  readonly #tree: Node = { kind: "dir", layer: -1, children: new Map() };
+  readonly #maxBytes: number;
+  readonly #maxEntries: number;
+  readonly #warn: (message: string) => void;
+  #layer = -1;
+  #layerOptions: LayerOptions = {};
+  #bytes = 0;
+  #entries = 0;
+  #file: Deno.FsFile | undefined;
+  #fileAbs = "";
+  #fileMode = 0;
+  #warnedAbsolute = false;
+  #droppedSpecialBits = 0;
+
+  constructor(root: string, options: ExtractOptions = {}) {
+    this.#root = root;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  /** Bytes of file content written so far. */
+  get bytesWritten(): number {
+    return this.#bytes;
+  }
+
+  /** Start the next layer; returns the sink to feed its tar entries to. */
+  beginLayer(options: LayerOptions = {}): TarSink {
+    this.#endLayerWarnings();
+    this.#layer++;
+    this.#layerOptions = options;
+    this.#warnedAbsolute = false;
+    return {
+      entry: (header) => this.#entry(header),
+      data: (chunk) => this.#data(chunk),
+      endEntry: () => this.#endEntry(),
+    };
+  }
+
+  /** Apply directory modes (deepest first) once every layer is written. */
+  finish(): void {
+    this.#endLayerWarnings();
+    const applyModes = (node: Node, abs: string) => {
+      for (const [name, child] of node.children!) {
+        if (child.kind === "dir") applyModes(child, join(abs, name));
+      }
+      if (node.mode !== undefined) Deno.chmodSync(abs, node.mode);
+    };
+    applyModes(this.#tree, this.#root);
+  }
+
+  /** Close any open file after a failure, so the caller can remove the root. */
+  abort(): void {
+    try {
+      this.#file?.close();
+    } catch { /* already closed */ }
+    this.#file = undefined;
+  }
+
+  #label(name: string): string {
+    return this.#layerOptions.label ? `${this.#layerOptions.label}: ${name}` : name;
+  }
+
+  #entry(header: TarHeader): void {
+    if (++this.#entries > this.#maxEntries) {
+      throw new UnsafeContentError(`more than ${this.#maxEntries} entries; refusing to extract`);
+    }
+    const parts = this.#cleanPath(header.name);
+    if (parts.length === 0) {
+      if (header.type === "directory") return; // the root itself ("." or "./")
+      throw new UnsafeContentError(
+        `${this.#label(header.name)}: a ${header.type} cannot replace the root`,
+      );
+    }
+    const name = parts[parts.length - 1];
+    if (name.startsWith(WHITEOUT)) return this.#whiteout(parts, header.name);
+
+    switch (header.type) {
+      case "chardev":
+      case "blockdev":
+      case "fifo":
+        this.#warn(
+          `skipping ${this.#label(header.name)}: ${header.type} entries are not extracted`,
+        );
+        return;
+      case "other":
+        this.#warn(
+          `skipping ${this.#label(header.name)}: unsupported tar entry type '${header.typeflag}'`,
+        );
+        return;
+    }
+
+    const parent = this.#parentOf(parts, header.name);
+    const abs = join(this.#root, ...parts);
+    const existing = parent.children!.get(name);
+    if (header.type === "directory" && existing?.kind === "dir") {
+      existing.layer = this.#layer;
+      existing.mode = this.#mode(header.mode, "directory");
+      return;
+    }
+    if (existing) this.#remove(parent, name, abs);
+
+    switch (header.type) {
+      case "directory":
+        Deno.mkdirSync(abs, { mode: 0o700 });
+        parent.children!.set(name, {
+          kind: "dir",
+          layer: this.#layer,
+          children: new Map(),
+          mode: this.#mode(header.mode, "directory"),
+        });
+        return;
+      case "symlink":
+        if (header.linkname === "" || header.linkname.includes("\0")) {
+          throw new UnsafeContentError(`${this.#label(header.name)}: invalid symlink target`);
+        }
+        Deno.symlinkSync(header.linkname, abs);
+        parent.children!.set(name, { kind: "symlink", layer: this.#layer });
+        return;
+      case "hardlink": {
+        const targetParts = this.#cleanPath(header.linkname);
+        const target = this.#lookup(targetParts, header.linkname);
+        if (!target || target.kind !== "file") {
+          throw new UnsafeContentError(
+            `${this.#label(header.name)}: hard link to ${
+              JSON.stringify(header.linkname)
+            }, which is not a regular file extracted earlier`,
+          );
+        }
+        Deno.linkSync(join(this.#root, ...targetParts), abs);
+        parent.children!.set(name, { kind: "file", layer: this.#layer });
+        return;
+      }
+      case "file":
+        this.#file = Deno.openSync(abs, { write: true, createNew: true, mode: 0o600 });
+        this.#fileAbs = abs;
+        this.#fileMode = this.#mode(header.mode, "file");
+        parent.children!.set(name, { kind: "file", layer: this.#layer });
+        return;
+    }
+  }
+
+  #data(chunk: Uint8Array): void {
+    if (!this.#file) return; // body of a skipped entry
+    this.#bytes += chunk.byteLength;
+    if (this.#bytes > this.#maxBytes) {
+      throw new UnsafeContentError(
+        `content exceeds the size limit of ${this.#maxBytes} bytes (use --max-size to raise it)`,
+      );
+    }
+    let written = 0;
+    while (written < chunk.byteLength) written += this.#file.writeSync(chunk.subarray(written));
+  }
+
+  #endEntry(): void {
+    if (!this.#file) return;
+    this.#file.close();
+    this.#file = undefined;
+    Deno.chmodSync(this.#fileAbs, this.#fileMode);
+  }
+
+  #mode(mode: number, type: "file" | "directory"): number {
+    if (mode & 0o6000) this.#droppedSpecialBits++;
+    const safe = mode & 0o1777;
+    return this.#layerOptions.mapMode ? this.#layerOptions.mapMode(safe, type) & 0o1777 : safe;
+  }
+
+  #endLayerWarnings(): void {
+    if (this.#droppedSpecialBits) {
+      this.#warn(`dropped setuid/setgid bits from ${this.#droppedSpecialBits} entries`);
+      this.#droppedSpecialBits = 0;
+    }
+  }
+
+  /** Split a member name into safe components, or refuse it. */
+  #cleanPath(raw: string): string[] {
+    if (raw.includes("\0")) throw new UnsafeContentError(`refusing entry with a NUL in its name`);
+    if (raw.startsWith("/") && !this.#warnedAbsolute) {
+      this.#warnedAbsolute = true;
+      this.#warn(`${this.#label(raw)}: removing leading "/" from member names`);
+    }
+    const parts: string[] = [];
+    for (const part of raw.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        throw new UnsafeContentError(`refusing ${JSON.stringify(raw)}: path contains ".."`);
+      }
+      if (encoder.encode(part).byteLength > 255) {
+        throw new UnsafeContentError(
+          `refusing ${
+            JSON.stringify(raw.slice(0, 60) + "...")
+          }: a path component is longer than 255 bytes`,
+        );
+      }
+      parts.push(part);
+    }
+    return parts;
+  }
+
+  /** The directory node that will hold `parts`, creating missing directories. */
+  #parentOf(parts: string[], raw: string): Node {
+    let node = this.#tree;
+    let abs = this.#root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      abs = join(abs, parts[i]);
+      let child = node.children!.get(parts[i]);
+      if (!child) {
+        Deno.mkdirSync(abs, { mode: 0o755 });
+        child = { kind: "dir", layer: this.#layer, children: new Map() };
+        node.children!.set(parts[i], child);
+      } else if (child.kind === "symlink") {
+        throw new UnsafeContentError(
+          `refusing ${JSON.stringify(raw)}: ${parts.slice(0, i + 1).join("/")} is a symlink`,
+        );
+      } else if (child.kind !== "dir") {
+        throw new UnsafeContentError(
+          `refusing ${JSON.stringify(raw)}: ${parts.slice(0, i + 1).join("/")} is not a directory`,
+        );
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  /** The node at `parts`, or undefined; refuses paths through a symlink. */
+  #lookup(parts: string[], raw: string): Node | undefined {
+    let node: Node | undefined = this.#tree;
+    for (let i = 0; i < parts.length; i++) {
+      if (node?.kind === "symlink") {
+        throw new UnsafeContentError(
+          `refusing ${JSON.stringify(raw)}: ${parts.slice(0, i).join("/")} is a symlink`,
+        );
+      }
+      if (node?.kind !== "dir") return undefined;
+      node = node.children!.get(parts[i]);
+    }
+    return node;
+  }
+
+  #remove(parent: Node, name: string, abs: string): void {
+    const node = parent.children!.get(name);
+    if (!node) return;
+    // Directories stay owner-writable until finish(), so recursive removal works.
+    Deno.removeSync(abs, { recursive: node.kind === "dir" });
+    parent.children!.delete(name);
+  }
+
+  #whiteout(parts: string[], raw: string): void {
+    const parent = this.#lookup(parts.slice(0, -1), raw);
+    if (parent?.kind !== "dir") return; // nothing below to hide
+    const dirAbs = join(this.#root, ...parts.slice(0, -1));
+    const name = parts[parts.length - 1];
+    if (name === OPAQUE) {
+      for (const [child, node] of [...parent.children!]) {
+        if (node.layer < this.#layer) this.#remove(parent, child, join(dirAbs, child));
+      }
+      return;
+    }
+    const target = name.slice(WHITEOUT.length);
+    if (target === "" || target === "." || target === "..") {
+      throw new UnsafeContentError(`refusing whiteout ${JSON.stringify(raw)}`);
+    }
+    const node = parent.children!.get(target);
+    if (node && node.layer < this.#layer) this.#remove(parent, target, join(dirAbs, target));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The command line: global options, the subcommands, and mapping of every
+ * outcome to a documented exit code.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode } from "./errors.ts";
+import { describeError } from "./ui/errors.ts";
+import { type OutputFormat, Ui } from "./ui/output.ts";
+import { VERSION } from "./version.ts";
+import { pushCommand } from "./commands/push.ts";
+import { pullCommand } from "./commands/pull.ts";
+
+/** Global options as commander parses them. */
+interface GlobalOptions {
+  output: OutputFormat;
+  debug: boolean;
+  quiet: boolean;
+}
+
+/** Build the Ui for a command from its (and the program's) options. */
+export function uiFor(command: Command): Ui {
+  const opts = command.optsWithGlobals() as GlobalOptions;
+  return new Ui({ format: opts.output, debug: !!opts.debug, quiet: !!opts.quiet });
+}
+
+/** The commander program, without running it. */
+export function buildProgram(): Command {
+  const program = new Command("artifact-cli")
+    .description("Push directories and files to OCI registries and pull them back.")
+    .version(VERSION, "-v, --version", "print the version")
+    .addOption(
+      new Option("--output <format>", "result format").choices(["text", "json"]).default("text"),
+    )
+    .option("--debug", "print diagnostics (HTTP requests, stack traces)", false)
+    .option("-q, --quiet", "print nothing but the result", false)
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  program.addCommand(pushCommand());
+  program.addCommand(pullCommand());
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/**
+ * Run the CLI with `args` and return the exit code; never throws.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(await runCli(["pull", "oci:./store:v1", "-o", "out"]));
+ * ```
+ */
+export async function runCli(args: string[]): Promise<number> {
+  const program = buildProgram();
+  let debug = args.includes("--debug");
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its one-line message (or the help text).
+      if (
+        error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) {
+        return ExitCode.ok;
+      }
+      return ExitCode.usage;
+    }
+    debug ||= !!program.opts().debug;
+    const { line, exitCode } = describeError(error, debug);
+    console.error(line);
+    return exitCode;
+  }
+}

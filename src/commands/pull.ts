@@ -1,0 +1,60 @@
+/**
+ * `pull REF -o DIR`: write an image's files into a directory, atomically.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { parsePlatform } from "../oci/platform.ts";
+import { pull } from "../pull/pull.ts";
+import { formatReference, parseReference, withDigest } from "../reference.ts";
+import { openTarget, tagOrDigestOf } from "../targets.ts";
+import { uiFor } from "../cli.ts";
+import { parseSize } from "./options.ts";
+
+interface PullOptions {
+  outputDir: string;
+  platform?: string;
+  maxSize?: number;
+  ociLayout: boolean;
+}
+
+/** The `pull` command. */
+export function pullCommand(): Command {
+  return new Command("pull")
+    .description(
+      "Pull an image or artifact into a directory. The directory is replaced only when the " +
+        "pull succeeds.",
+    )
+    .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
+    .requiredOption("-o, --output-dir <dir>", "directory to create or replace")
+    .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
+    .option("--max-size <size>", "refuse content larger than this (e.g. 10G)", parseSize)
+    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .action(async (reference: string, opts: PullOptions, command: Command) => {
+      const ui = uiFor(command);
+      const ref = parseReference(reference, { ociLayout: opts.ociLayout });
+      const target = await openTarget(ref);
+      const result = await pull(target, {
+        output: opts.outputDir,
+        tagOrDigest: tagOrDigestOf(ref),
+        platform: opts.platform ? parsePlatform(opts.platform) : undefined,
+        maxBytes: opts.maxSize,
+        onWarning: (m) => ui.warn(m),
+      });
+      const pulled = formatReference(withDigest(ref, result.resolved.digest));
+      ui.result(
+        {
+          reference: pulled,
+          digest: result.resolved.digest,
+          mediaType: result.resolved.mediaType,
+          manifest: result.selected.descriptor,
+          platform: result.selected.platform ?? null,
+          reason: result.selected.reason,
+          layers: result.layers,
+          output: result.output,
+        },
+        `Pulled ${pulled} into ${result.output}`,
+      );
+    });
+}

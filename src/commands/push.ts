@@ -1,0 +1,81 @@
+/**
+ * `push REF [PATH...]`: pack directories and files into an image and push it.
+ *
+ * @module
+ */
+
+import { Command, Option } from "commander";
+import { UsageError } from "../errors.ts";
+import type { LayerCompression } from "../oci/media_types.ts";
+import { pushTree } from "../push/push_tree.ts";
+import { formatReference, parseReference, withDigest } from "../reference.ts";
+import { openTarget } from "../targets.ts";
+import { uiFor } from "../cli.ts";
+import { collect, integerIn, parseAnnotations } from "./options.ts";
+
+interface PushOptions {
+  file?: string[];
+  exclude?: string[];
+  includeGit: boolean;
+  compression: LayerCompression;
+  compressionLevel?: number;
+  annotation?: string[];
+  ociLayout: boolean;
+}
+
+/** The `push` command. */
+export function pushCommand(): Command {
+  return new Command("push")
+    .description(
+      "Push directories and files as an OCI image. A directory's contents go to the root of the " +
+        "layer; a file goes there under its own name.",
+    )
+    .argument("<reference>", "registry/repository[:tag], or oci:PATH[:tag] for an OCI layout")
+    .argument("[paths...]", "directories and files to push")
+    .option("-f, --file <path>", "directory or file to push (repeatable, imgpkg style)", collect)
+    .option("--exclude <glob>", "leave out matching paths (repeatable; .gitignore-like)", collect)
+    .option("--include-git", "keep .git directories (left out by default)", false)
+    .addOption(
+      new Option("--compression <algorithm>", "layer compression")
+        .choices(["gzip", "zstd", "none"])
+        .default("gzip"),
+    )
+    .option("--compression-level <n>", "gzip 1-9 or zstd 1-19", integerIn(1, 19))
+    .option("--annotation <key=value>", "manifest annotation (repeatable)", collect)
+    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .action(async (reference: string, paths: string[], opts: PushOptions, command: Command) => {
+      const ui = uiFor(command);
+      const inputs = [...paths, ...(opts.file ?? [])];
+      if (inputs.length === 0) throw new UsageError("nothing to push: give a directory or file");
+      if (opts.compression === "gzip" && (opts.compressionLevel ?? 1) > 9) {
+        throw new UsageError("gzip compression levels are 1 to 9");
+      }
+      const ref = parseReference(reference, { ociLayout: opts.ociLayout });
+      const target = await openTarget(ref, { write: true });
+      const tag = ref.tag ?? (ref.digest ? undefined : "latest");
+      const result = await pushTree(target, {
+        inputs,
+        tag,
+        exclude: opts.exclude,
+        includeGit: opts.includeGit,
+        compression: opts.compression,
+        level: opts.compressionLevel,
+        annotations: parseAnnotations(opts.annotation),
+        onWarning: (m) => ui.warn(m),
+      });
+      const pushed = formatReference(withDigest(ref, result.descriptor.digest));
+      ui.result(
+        {
+          reference: pushed,
+          tag: tag ?? null,
+          digest: result.descriptor.digest,
+          mediaType: result.descriptor.mediaType,
+          size: result.descriptor.size,
+          config: result.config,
+          layers: result.layers,
+          blobs: result.blobs,
+        },
+        pushed,
+      );
+    });
+}

@@ -1,0 +1,311 @@
+/**
+ * An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) as a
+ * {@link Target}. Tags are `org.opencontainers.image.ref.name` annotations on
+ * index.json entries, as skopeo and oras write them.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { NotFoundError, ParseError } from "../errors.ts";
+import {
+  type Digest,
+  digestAlgorithm,
+  digestHex,
+  DigestVerifier,
+  verifyStream,
+} from "../oci/digest.ts";
+import { LIMITS } from "../oci/limits.ts";
+import { INDEX_MEDIA_TYPES, OCI } from "../oci/media_types.ts";
+import { parseImageIndex, parseJsonObject } from "../oci/parse.ts";
+import type { Descriptor, ImageIndex } from "../oci/types.ts";
+import { type BlobSource, isDigestReference, readAll, type Target } from "../target.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+/** The index.json annotation that holds a tag. */
+export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+const LAYOUT_VERSION = "1.0.0";
+
+/** Options for {@link OciLayout.open}. */
+export interface OpenLayoutOptions {
+  /** Create the layout if the directory is missing or empty. */
+  create?: boolean;
+}
+
+/**
+ * An OCI image layout on disk.
+ *
+ * @example
+ * ```ts
+ * import { OciLayout } from "./oci_layout.ts";
+ * const dir = await Deno.makeTempDir();
+ * const layout = await OciLayout.open(dir, { create: true });
+ * console.assert((await layout.listTags()).length === 0);
+ * ```
+ */
+export class OciLayout implements Target {
+  readonly name: string;
+  // Serialises index.json updates made by concurrent pushes in this process.
+  #indexLock: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly root: string) {
+    this.name = `oci:${root}`;
+  }
+
+  /** Open (and with `create`, initialise) a layout directory. */
+  static async open(root: string, options: OpenLayoutOptions = {}): Promise<OciLayout> {
+    const layout = new OciLayout(root);
+    const marker = join(root, "oci-layout");
+    let text: string | undefined;
+    try {
+      text = await Deno.readTextFile(marker);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (text === undefined) {
+      if (!options.create) {
+        throw new NotFoundError(`${root} is not an OCI image layout (no oci-layout file)`);
+      }
+      await layout.#initialise();
+      return layout;
+    }
+    const doc = parseJsonObject(new TextEncoder().encode(text), `${marker}`, 4096);
+    if (typeof doc.imageLayoutVersion !== "string") {
+      throw new ParseError(`${marker}: missing imageLayoutVersion`);
+    }
+    return layout;
+  }
+
+  async #initialise(): Promise<void> {
+    await Deno.mkdir(join(this.root, "blobs", "sha256"), { recursive: true });
+    const entries = [];
+    for await (const entry of Deno.readDir(this.root)) entries.push(entry.name);
+    if (entries.some((name) => !["blobs", "index.json", "oci-layout"].includes(name))) {
+      throw new ParseError(`${this.root} is not empty and not an OCI image layout`);
+    }
+    if (!entries.includes("index.json")) {
+      await this.#writeIndex({ schemaVersion: 2, mediaType: OCI.index, manifests: [] });
+    }
+    await writeFileAtomic(
+      join(this.root, "oci-layout"),
+      new TextEncoder().encode(JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })),
+    );
+  }
+
+  /** Path of a blob inside the layout. */
+  blobPath(digest: Digest): string {
+    return join(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
+  }
+
+  /** The layout's index.json. */
+  async readIndex(): Promise<ImageIndex> {
+    const path = join(this.root, "index.json");
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new NotFoundError(`${path} does not exist`);
+      throw e;
+    }
+    try {
+      return parseImageIndex(bytes);
+    } catch (e) {
+      throw new ParseError(`${path}: ${(e as Error).message}`);
+    }
+  }
+
+  async resolve(tagOrDigest?: string): Promise<Descriptor> {
+    const index = await this.readIndex();
+    if (tagOrDigest === undefined) {
+      if (index.manifests.length === 1) return withoutRefName(index.manifests[0]);
+      tagOrDigest = "latest";
+    }
+    if (isDigestReference(tagOrDigest)) {
+      const listed = index.manifests.find((m) => m.digest === tagOrDigest);
+      if (listed) return withoutRefName(listed);
+      return await this.#describeStoredManifest(tagOrDigest);
+    }
+    const matches = index.manifests.filter((m) =>
+      m.annotations?.[REF_NAME_ANNOTATION] === tagOrDigest
+    );
+    if (matches.length === 0) {
+      const tags = refNames(index);
+      throw new NotFoundError(
+        `tag ${JSON.stringify(tagOrDigest)} not found in ${this.name}` +
+          (tags.length ? ` (tags: ${tags.join(", ")})` : " (it has no tags)"),
+      );
+    }
+    return withoutRefName(matches[matches.length - 1]);
+  }
+
+  async #describeStoredManifest(digest: Digest): Promise<Descriptor> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(this.blobPath(digest));
+    } catch {
+      throw new NotFoundError(`manifest ${digest} not found in ${this.name}`);
+    }
+    if (info.size > LIMITS.manifestBytes) {
+      throw new ParseError(`${digest} is ${info.size} bytes, too large for a manifest`);
+    }
+    const bytes = await this.fetchManifest({ mediaType: OCI.manifest, digest, size: info.size });
+    const doc = parseJsonObject(bytes, `manifest ${digest}`, LIMITS.manifestBytes);
+    const mediaType = typeof doc.mediaType === "string"
+      ? doc.mediaType
+      : Array.isArray(doc.manifests)
+      ? OCI.index
+      : OCI.manifest;
+    return { mediaType, digest, size: info.size };
+  }
+
+  async fetchManifest(descriptor: Descriptor): Promise<Uint8Array> {
+    if (descriptor.size > LIMITS.manifestBytes) {
+      throw new ParseError(
+        `manifest ${descriptor.digest} is ${descriptor.size} bytes, over the ${LIMITS.manifestBytes}-byte limit`,
+      );
+    }
+    const bytes = await readAll(await this.fetchBlob(descriptor));
+    return bytes;
+  }
+
+  async fetchBlob(descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.blobPath(descriptor.digest), { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new NotFoundError(`blob ${descriptor.digest} not found in ${this.name}`);
+      }
+      throw e;
+    }
+    return verifyStream(
+      file.readable,
+      descriptor.digest,
+      descriptor.size,
+      `blob ${descriptor.digest}`,
+    );
+  }
+
+  async exists(descriptor: Descriptor): Promise<boolean> {
+    try {
+      const info = await Deno.stat(this.blobPath(descriptor.digest));
+      return info.isFile && info.size === descriptor.size;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    }
+  }
+
+  async pushBlob(descriptor: Descriptor, source: BlobSource): Promise<void> {
+    if (await this.exists(descriptor)) return;
+    const path = this.blobPath(descriptor.digest);
+    await Deno.mkdir(join(this.root, "blobs", digestAlgorithm(descriptor.digest)), {
+      recursive: true,
+    });
+    const temp = `${path}.tmp-${crypto.randomUUID()}`;
+    const verifier = new DigestVerifier(
+      descriptor.digest,
+      descriptor.size,
+      `blob ${descriptor.digest}`,
+    );
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    try {
+      for await (const chunk of await source.open()) {
+        verifier.update(chunk);
+        let written = 0;
+        while (written < chunk.byteLength) written += await file.write(chunk.subarray(written));
+      }
+      verifier.finish();
+      file.close();
+      await Deno.rename(temp, path);
+    } catch (e) {
+      try {
+        file.close();
+      } catch { /* already closed */ }
+      await Deno.remove(temp).catch(() => {});
+      throw e;
+    }
+  }
+
+  async pushManifest(descriptor: Descriptor, bytes: Uint8Array, tag?: string): Promise<void> {
+    await this.pushBlob(descriptor, {
+      size: bytes.byteLength,
+      open: () => Promise.resolve(ReadableStream.from([bytes])),
+    });
+    await this.#updateIndex(descriptor, tag);
+  }
+
+  async tag(descriptor: Descriptor, tag: string): Promise<void> {
+    if (!(await this.exists(descriptor))) {
+      throw new NotFoundError(`manifest ${descriptor.digest} not found in ${this.name}`);
+    }
+    await this.#updateIndex(descriptor, tag);
+  }
+
+  async listTags(): Promise<string[]> {
+    return refNames(await this.readIndex());
+  }
+
+  #updateIndex(descriptor: Descriptor, tag?: string): Promise<void> {
+    const update = this.#indexLock.then(async () => {
+      const index = await this.readIndex();
+      const entry: Descriptor = {
+        mediaType: descriptor.mediaType,
+        digest: descriptor.digest,
+        size: descriptor.size,
+      };
+      if (descriptor.artifactType) entry.artifactType = descriptor.artifactType;
+      if (descriptor.platform) entry.platform = descriptor.platform;
+      let manifests = index.manifests;
+      if (tag !== undefined) {
+        manifests = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== tag);
+        entry.annotations = { [REF_NAME_ANNOTATION]: tag };
+        // An untagged entry for the same manifest is now redundant.
+        manifests = manifests.filter((m) =>
+          m.digest !== descriptor.digest || m.annotations?.[REF_NAME_ANNOTATION]
+        );
+        manifests.push(entry);
+      } else if (!manifests.some((m) => m.digest === descriptor.digest)) {
+        manifests.push(entry);
+      }
+      const updated: ImageIndex = {
+        schemaVersion: 2,
+        mediaType: index.mediaType ?? OCI.index,
+        manifests,
+      };
+      if (index.annotations) updated.annotations = index.annotations;
+      await this.#writeIndex(updated);
+    });
+    this.#indexLock = update.catch(() => {});
+    return update;
+  }
+
+  async #writeIndex(index: ImageIndex): Promise<void> {
+    await writeFileAtomic(
+      join(this.root, "index.json"),
+      new TextEncoder().encode(JSON.stringify(index)),
+    );
+  }
+}
+
+function refNames(index: ImageIndex): string[] {
+  const names = new Set<string>();
+  for (const m of index.manifests) {
+    const name = m.annotations?.[REF_NAME_ANNOTATION];
+    if (name !== undefined) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** A descriptor from index.json minus the layout's own tag annotation. */
+function withoutRefName(entry: Descriptor): Descriptor {
+  const { annotations, ...rest } = entry;
+  if (!annotations) return rest;
+  const { [REF_NAME_ANNOTATION]: _name, ...others } = annotations;
+  return Object.keys(others).length ? { ...rest, annotations: others } : rest;
+}
+
+/** True when `mediaType` names an index rather than a single manifest. */
+export function isIndexMediaType(mediaType: string): boolean {
+  return INDEX_MEDIA_TYPES.includes(mediaType);
+}

@@ -1,0 +1,20 @@
+/**
+ * Hard limits on untrusted structure, so hostile content fails fast with a
+ * clear message instead of exhausting memory or recursion.
+ *
+ * @module
+ */
+
+/** Limits applied while parsing and walking content. */
+export const LIMITS = {
+  /** Largest manifest or index accepted (the distribution spec's 4 MiB). */
+  manifestBytes: 4 * 1024 * 1024,
+  /** Largest image config read into memory. */
+  configBytes: 8 * 1024 * 1024,
+  /** Most layers one manifest may list. */
+  layers: 4096,
+  /** Most entries one index may list. */
+  indexEntries: 4096,
+  /** Deepest nesting of indexes inside indexes. */
+  indexDepth: 4,
+} as const;

@@ -1,0 +1,87 @@
+/**
+ * Push a directory tree (or files) as a single-manifest OCI image: one tar
+ * layer, an OCI config without platform, and the tool annotations.
+ *
+ * @module
+ */
+
+import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
+import { collectTree } from "../archive/walk.ts";
+import type { LayerCompression } from "../oci/media_types.ts";
+import type { Annotations, Descriptor } from "../oci/types.ts";
+import { fileSource, type Target } from "../target.ts";
+import { imageConfig, imageManifest } from "./image.ts";
+import { uploadBlob, type UploadOutcome } from "./upload.ts";
+
+/** Options for {@link pushTree}. */
+export interface PushTreeOptions {
+  /** Directories (contents at the layer root) and files (by base name). */
+  inputs: string[];
+  tag?: string;
+  exclude?: string[];
+  includeGit?: boolean;
+  compression?: LayerCompression;
+  level?: number;
+  annotations?: Annotations;
+  onWarning?: (message: string) => void;
+}
+
+/** What a push stored. */
+export interface PushResult {
+  /** The pushed manifest. */
+  descriptor: Descriptor;
+  config: Descriptor;
+  layers: Descriptor[];
+  /** Per blob digest: uploaded, or skipped because the target had it. */
+  blobs: Record<string, UploadOutcome>;
+}
+
+/**
+ * Build and push an image of `inputs` to `target`.
+ *
+ * @example
+ * ```ts
+ * import { OciLayout } from "../layout/oci_layout.ts";
+ * import { pushTree } from "./push_tree.ts";
+ * const src = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${src}/hello.txt`, "hello\n");
+ * const layout = await OciLayout.open(await Deno.makeTempDir(), { create: true });
+ * const result = await pushTree(layout, { inputs: [src], tag: "v1" });
+ * console.assert(result.layers.length === 1);
+ * ```
+ */
+export async function pushTree(target: Target, options: PushTreeOptions): Promise<PushResult> {
+  const entries = collectTree(options.inputs, {
+    exclude: options.exclude,
+    includeGit: options.includeGit,
+    onWarning: options.onWarning,
+  });
+  const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  try {
+    const layer: StagedLayer = await buildTarLayer(entries, {
+      compression: options.compression ?? "gzip",
+      level: options.level,
+      stagingDir,
+    });
+    const config = imageConfig([layer.diffId]);
+    const manifest = imageManifest(config.descriptor, [layer.descriptor], {
+      annotations: options.annotations,
+    });
+    const blobs: Record<string, UploadOutcome> = {};
+    blobs[layer.descriptor.digest] = await uploadBlob(
+      target,
+      layer.descriptor,
+      fileSource(layer.path, layer.descriptor.size),
+    );
+    blobs[config.descriptor.digest] = await uploadBlob(target, config.descriptor, config.bytes);
+    await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
+    return {
+      descriptor: manifest.descriptor,
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      blobs,
+    };
+  } finally {
+    await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
+  }
+}

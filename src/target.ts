@@ -1,0 +1,121 @@
+/**
+ * The one interface push, pull and copy talk to. A registry repository and an
+ * OCI image layout both implement it, so no command cares which it has.
+ *
+ * @module
+ */
+
+import type { Digest } from "./oci/digest.ts";
+import type { Descriptor } from "./oci/types.ts";
+
+/**
+ * Blob content that can be opened more than once (a retried upload re-reads
+ * it). `path` is set when the content is a file, so a target can copy or
+ * rename it instead of streaming.
+ */
+export interface BlobSource {
+  readonly size: number;
+  readonly path?: string;
+  open(): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** A manifest's exact bytes together with the descriptor that addresses it. */
+export interface FetchedManifest {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+}
+
+/** Where content lives: one registry repository, or one OCI layout. */
+export interface Target {
+  /** Human-readable location, e.g. `oci:./store` or `localhost:5000/repo`. */
+  readonly name: string;
+
+  /**
+   * Descriptor of the manifest a tag or digest points at; NotFoundError if
+   * none. Undefined means the target's default (`latest`; for a layout with a
+   * single manifest, that manifest).
+   */
+  resolve(tagOrDigest?: string): Promise<Descriptor>;
+
+  /** A manifest's bytes, verified against the descriptor's digest and size. */
+  fetchManifest(descriptor: Descriptor): Promise<Uint8Array>;
+
+  /** A blob's content; the stream errors with IntegrityError if it does not match. */
+  fetchBlob(descriptor: Descriptor): Promise<ReadableStream<Uint8Array>>;
+
+  /** Whether a blob (or manifest) with this digest is already stored. */
+  exists(descriptor: Descriptor): Promise<boolean>;
+
+  /** Store a blob; its content is verified against the descriptor. */
+  pushBlob(descriptor: Descriptor, source: BlobSource): Promise<void>;
+
+  /** Store a manifest, optionally under a tag. */
+  pushManifest(descriptor: Descriptor, bytes: Uint8Array, tag?: string): Promise<void>;
+
+  /** Point a tag at an existing manifest. */
+  tag(descriptor: Descriptor, tag: string): Promise<void>;
+
+  /** Tags known to the target, sorted. */
+  listTags(): Promise<string[]>;
+
+  /** Release connections and other resources. */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * A BlobSource over bytes held in memory (manifests, configs, small files).
+ *
+ * @example
+ * ```ts
+ * import { bytesSource } from "./target.ts";
+ * const source = bytesSource(new TextEncoder().encode("{}"));
+ * console.assert(source.size === 2);
+ * ```
+ */
+export function bytesSource(bytes: Uint8Array): BlobSource {
+  return {
+    size: bytes.byteLength,
+    open: () =>
+      Promise.resolve(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(bytes);
+            controller.close();
+          },
+        }),
+      ),
+  };
+}
+
+/** A BlobSource over a file on disk. */
+export function fileSource(path: string, size: number): BlobSource {
+  return {
+    size,
+    path,
+    open: async () => (await Deno.open(path, { read: true })).readable,
+  };
+}
+
+/** Read a whole (small) stream into memory. */
+export async function readAll(
+  stream: ReadableStream<Uint8Array>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    total += chunk.byteLength;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** `tagOrDigest` is a digest rather than a tag. */
+export function isDigestReference(tagOrDigest: string): tagOrDigest is Digest {
+  return tagOrDigest.includes(":");
+}

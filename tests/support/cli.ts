@@ -1,0 +1,60 @@
+/**
+ * Test support: running artifact-cli as a real subprocess, as a user would.
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Output of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `artifact-cli args...` (main.ts under deno) and capture everything. */
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; entry?: string; stdin?: string } = {},
+): Promise<CliResult> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Run a shell tool (tar, skopeo, ...) and return its output; throws on failure. */
+export async function runTool(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; allowFailure?: boolean } = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  const result = {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+  if (!options.allowFailure && result.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
+  }
+  return result;
+}
