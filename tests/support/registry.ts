@@ -21,6 +21,11 @@ export interface TestRegistry extends AsyncDisposable {
   log(): string;
   /** Request lines (`METHOD /v2/... STATUS`) from the access log, in order. */
   requests(): string[];
+  /**
+   * Request lines once the log has caught up: the registry writes its access
+   * log asynchronously, so wait until `done(lines)` holds (or 3 s pass).
+   */
+  settledRequests(done?: (lines: string[]) => boolean): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -161,17 +166,30 @@ ${tlsYaml}${authYaml}`,
     await new Promise((r) => setTimeout(r, 50));
   }
   const log = () => Deno.readTextFileSync(logPath);
+  const requests = () =>
+    log().split("\n").flatMap((line) => {
+      const match = /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3})/.exec(line);
+      return match ? [`${match[1]} ${match[2]} ${match[3]}`] : [];
+    });
+  const settledRequests = async (done?: (lines: string[]) => boolean) => {
+    // Without a condition: wait until the log stops growing for 100 ms.
+    let last = -1;
+    for (let waited = 0; waited < 3000; waited += 50) {
+      const lines = requests();
+      if (done ? done(lines) : lines.length === last) return lines;
+      last = lines.length;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return requests();
+  };
   return {
     host: `127.0.0.1:${port}`,
     url,
     caFile,
     dir,
     log,
-    requests: () =>
-      log().split("\n").flatMap((line) => {
-        const match = /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3})/.exec(line);
-        return match ? [`${match[1]} ${match[2]} ${match[3]}`] : [];
-      }),
+    requests,
+    settledRequests,
     stop,
     [Symbol.asyncDispose]: stop,
   };
