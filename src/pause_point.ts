@@ -17,7 +17,8 @@ export type PausePoint =
   | "before-rename" // everything is extracted; nothing renamed yet
   | "between-renames" // the old output was moved aside; the new one not yet in place
   | "after-rename" // the new output is in place; the old copy not yet removed
-  | "in-place-swap"; // a mount-point output: half of the old entries moved aside
+  | "swap-old-aside" // a mount-point output: the first old entry was moved aside
+  | "swap-new-in"; // a mount-point output: the first new entry was moved in
 
 let wanted: string | undefined | null = null;
 
