@@ -9,7 +9,10 @@
  * - `..` components are refused, leading `/` is stripped (as GNU tar does);
  * - hard links must point at a regular file already extracted;
  * - devices, FIFOs and unknown types are skipped; setuid/setgid are dropped;
- * - total size and entry count are limited (decompression bombs).
+ * - total size and entry count are limited (decompression bombs): every byte
+ *   of the stream counts, bodies of skipped entries and tar metadata too;
+ * - names and symlink targets longer than the system allows are refused up
+ *   front, with a clear message, rather than failing half-way in a syscall.
  *
  * Layers are applied in order with OCI whiteouts (`.wh.name`, `.wh..wh..opq`).
  *
@@ -23,7 +26,10 @@ import type { TarSink } from "./tar_reader.ts";
 
 /** Options for {@link TreeWriter}. */
 export interface ExtractOptions {
-  /** Most bytes of file content written in total (default 32 GiB). */
+  /**
+   * Most bytes in total (default 32 GiB): file content, bodies of skipped
+   * entries and tar headers/metadata, summed over all layers.
+   */
   maxBytes?: number;
   /** Most entries in total (default 1,000,000). */
   maxEntries?: number;
@@ -54,6 +60,9 @@ const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 const OPAQUE = ".wh..wh..opq";
 const WHITEOUT = ".wh.";
+/** Linux PATH_MAX, counting the terminating NUL: the longest path a syscall accepts. */
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
 const encoder = new TextEncoder();
 
 /**
@@ -75,6 +84,7 @@ const encoder = new TextEncoder();
  */
 export class TreeWriter {
   readonly #root: string;
+  readonly #rootBytes: number;
   readonly #tree: Node = { kind: "dir", layer: -1, children: new Map() };
   readonly #maxBytes: number;
   readonly #maxEntries: number;
@@ -91,12 +101,13 @@ export class TreeWriter {
 
   constructor(root: string, options: ExtractOptions = {}) {
     this.#root = root;
+    this.#rootBytes = encoder.encode(root).byteLength;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#warn = options.onWarning ?? (() => {});
   }
 
-  /** Bytes of file content written so far. */
+  /** Bytes counted against `maxBytes` so far (content, skipped bodies, tar metadata). */
   get bytesWritten(): number {
     return this.#bytes;
   }
@@ -142,7 +153,8 @@ export class TreeWriter {
     if (++this.#entries > this.#maxEntries) {
       throw new UnsafeContentError(`more than ${this.#maxEntries} entries; refusing to extract`);
     }
-    const parts = this.#cleanPath(header.name);
+    this.#count(header.headerBytes ?? 0);
+    const parts = this.#cleanPath(header.name, "member names");
     if (parts.length === 0) {
       if (header.type === "directory") return; // the root itself ("." or "./")
       throw new UnsafeContentError(
@@ -161,6 +173,12 @@ export class TreeWriter {
         );
         return;
       case "other":
+        if (header.typeflag === "S") {
+          // Skipping would silently lose the file; its body is a sparse map, not the content.
+          throw new UnsafeContentError(
+            `${this.#label(header.name)}: sparse files (GNU type 'S') are not supported`,
+          );
+        }
         this.#warn(
           `skipping ${this.#label(header.name)}: unsupported tar entry type '${header.typeflag}'`,
         );
@@ -191,11 +209,16 @@ export class TreeWriter {
         if (header.linkname === "" || header.linkname.includes("\0")) {
           throw new UnsafeContentError(`${this.#label(header.name)}: invalid symlink target`);
         }
+        if (encoder.encode(header.linkname).byteLength >= PATH_MAX) {
+          throw new UnsafeContentError(
+            `${this.#label(header.name)}: symlink target is longer than ${PATH_MAX - 1} bytes`,
+          );
+        }
         Deno.symlinkSync(header.linkname, abs);
         parent.children!.set(name, { kind: "symlink", layer: this.#layer });
         return;
       case "hardlink": {
-        const targetParts = this.#cleanPath(header.linkname);
+        const targetParts = this.#cleanPath(header.linkname, "hard link targets");
         const target = this.#lookup(targetParts, header.linkname);
         if (!target || target.kind !== "file") {
           throw new UnsafeContentError(
@@ -218,13 +241,9 @@ export class TreeWriter {
   }
 
   #data(chunk: Uint8Array): void {
+    // Bodies of skipped entries count too: a device entry may declare terabytes of zeros.
+    this.#count(chunk.byteLength);
     if (!this.#file) return; // body of a skipped entry
-    this.#bytes += chunk.byteLength;
-    if (this.#bytes > this.#maxBytes) {
-      throw new UnsafeContentError(
-        `content exceeds the size limit of ${this.#maxBytes} bytes (use --max-size to raise it)`,
-      );
-    }
     let written = 0;
     while (written < chunk.byteLength) written += this.#file.writeSync(chunk.subarray(written));
   }
@@ -234,6 +253,15 @@ export class TreeWriter {
     this.#file.close();
     this.#file = undefined;
     Deno.chmodSync(this.#fileAbs, this.#fileMode);
+  }
+
+  #count(bytes: number): void {
+    this.#bytes += bytes;
+    if (this.#bytes > this.#maxBytes) {
+      throw new UnsafeContentError(
+        `content exceeds the size limit of ${this.#maxBytes} bytes (use --max-size to raise it)`,
+      );
+    }
   }
 
   #mode(mode: number, type: "file" | "directory"): number {
@@ -249,24 +277,30 @@ export class TreeWriter {
     }
   }
 
-  /** Split a member name into safe components, or refuse it. */
-  #cleanPath(raw: string): string[] {
+  /** Split a member name (or hard link target) into safe components, or refuse it. */
+  #cleanPath(raw: string, what: string): string[] {
     if (raw.includes("\0")) throw new UnsafeContentError(`refusing entry with a NUL in its name`);
     if (raw.startsWith("/") && !this.#warnedAbsolute) {
       this.#warnedAbsolute = true;
-      this.#warn(`${this.#label(raw)}: removing leading "/" from member names`);
+      this.#warn(`${this.#label(raw)}: removing leading "/" from ${what}`);
     }
     const parts: string[] = [];
+    let pathBytes = this.#rootBytes;
     for (const part of raw.split("/")) {
       if (part === "" || part === ".") continue;
       if (part === "..") {
         throw new UnsafeContentError(`refusing ${JSON.stringify(raw)}: path contains ".."`);
       }
-      if (encoder.encode(part).byteLength > 255) {
+      const partBytes = encoder.encode(part).byteLength;
+      if (partBytes > NAME_MAX) {
         throw new UnsafeContentError(
-          `refusing ${
-            JSON.stringify(raw.slice(0, 60) + "...")
-          }: a path component is longer than 255 bytes`,
+          `refusing ${shorten(raw)}: a path component is longer than ${NAME_MAX} bytes`,
+        );
+      }
+      pathBytes += 1 + partBytes;
+      if (pathBytes >= PATH_MAX) {
+        throw new UnsafeContentError(
+          `refusing ${shorten(raw)}: the path is longer than the system allows (${PATH_MAX} bytes)`,
         );
       }
       parts.push(part);
@@ -323,7 +357,18 @@ export class TreeWriter {
   }
 
   #whiteout(parts: string[], raw: string): void {
-    const parent = this.#lookup(parts.slice(0, -1), raw);
+    let parent: Node | undefined;
+    try {
+      parent = this.#lookup(parts.slice(0, -1), raw);
+    } catch (e) {
+      if (!(e instanceof UnsafeContentError)) throw e;
+      parent = { kind: "symlink", layer: -1 }; // a symlink further up the path
+    }
+    if (parent?.kind === "symlink") {
+      // Never delete through a link: what it points at is not part of this tree.
+      this.#warn(`ignoring whiteout ${this.#label(raw)}: its parent is a symlink`);
+      return;
+    }
     if (parent?.kind !== "dir") return; // nothing below to hide
     const dirAbs = join(this.#root, ...parts.slice(0, -1));
     const name = parts[parts.length - 1];
@@ -340,4 +385,8 @@ export class TreeWriter {
     const node = parent.children!.get(target);
     if (node && node.layer < this.#layer) this.#remove(parent, target, join(dirAbs, target));
   }
+}
+
+function shorten(raw: string): string {
+  return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}...` : raw);
 }

@@ -37,6 +37,12 @@ export interface TarHeader {
   linkname: string;
   uname: string;
   gname: string;
+  /**
+   * Bytes of header blocks and metadata records (PAX, GNU long names) read
+   * for this entry; set by TarParser so consumers can bound the whole
+   * uncompressed stream, not just file bodies.
+   */
+  headerBytes?: number;
 }
 
 /** What the writer needs to know about an entry. */

@@ -20,7 +20,12 @@ export interface TarSink {
   endEntry(): void;
 }
 
-/** Largest PAX or GNU long-name record kept in memory. */
+/**
+ * Most bytes of PAX and GNU long-name records in front of one entry, and of
+ * global PAX records in a whole archive. Honest archives use a few hundred
+ * bytes; the cap keeps a stream of metadata headers from growing memory or
+ * running forever without producing an entry.
+ */
 const MAX_META_BYTES = 1024 * 1024;
 
 const enum State {
@@ -57,6 +62,11 @@ export class TarParser {
   #global: Map<string, string> = new Map();
   #zeroBlocks = 0;
   #entries = 0;
+  /** Header and metadata bytes read since the last entry. */
+  #headerBytes = 0;
+  /** Metadata record bytes pending for the next entry, and global records ever read. */
+  #pendingMetaBytes = 0;
+  #globalMetaBytes = 0;
 
   constructor(sink: TarSink) {
     this.#sink = sink;
@@ -65,6 +75,14 @@ export class TarParser {
   /** Number of entries delivered so far. */
   get entries(): number {
     return this.#entries;
+  }
+
+  /**
+   * True once the end-of-archive marker was read: nothing after it is an
+   * entry, so a caller may stop decompressing (trailing data can be a bomb).
+   */
+  get ended(): boolean {
+    return this.#state === State.End;
   }
 
   /** Feed the next bytes of the archive. */
@@ -143,12 +161,21 @@ export class TarParser {
     if (this.#zeroBlocks > 0) throw new ParseError("tar archive has data after a zero block");
     const raw = decodeHeader(block);
     const padding = (BLOCK - (raw.size % BLOCK)) % BLOCK;
+    this.#headerBytes += BLOCK;
     if (
       raw.typeflag === "x" || raw.typeflag === "g" || raw.typeflag === "L" || raw.typeflag === "K"
     ) {
-      if (raw.size > MAX_META_BYTES) {
-        throw new ParseError(`tar ${raw.typeflag} record of ${raw.size} bytes exceeds the limit`);
+      const total = raw.typeflag === "g"
+        ? (this.#globalMetaBytes += raw.size)
+        : (this.#pendingMetaBytes += raw.size);
+      if (total > MAX_META_BYTES) {
+        throw new ParseError(
+          `tar ${
+            raw.typeflag === "g" ? "global PAX records" : "metadata records for one entry"
+          } exceed the limit of ${MAX_META_BYTES} bytes`,
+        );
       }
+      this.#headerBytes += raw.size + padding;
       this.#metaKind = raw.typeflag;
       this.#meta = new Uint8Array(raw.size);
       this.#metaFill = 0;
@@ -163,6 +190,9 @@ export class TarParser {
       return;
     }
     const header = this.#applyOverrides(raw);
+    header.headerBytes = this.#headerBytes;
+    this.#headerBytes = 0;
+    this.#pendingMetaBytes = 0;
     this.#entries++;
     this.#sink.entry(header);
     // Only regular files carry a body in practice; any declared size is still skipped.

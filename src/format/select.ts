@@ -4,7 +4,7 @@
  * @module
  */
 
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, ParseError } from "../errors.ts";
 import { parseManifest } from "../oci/parse.ts";
 import {
   defaultPlatform,
@@ -60,7 +60,9 @@ export async function selectManifest(
     };
   }
   if (depth >= LIMITS.indexDepth) {
-    throw new NotFoundError(`indexes nested deeper than ${LIMITS.indexDepth} levels`);
+    throw new ParseError(
+      `indexes nested deeper than ${LIMITS.indexDepth} levels (the limit); refusing to follow ${descriptor.digest}`,
+    );
   }
   const wanted = platform ?? defaultPlatform();
   const entry = selectIndexEntry(parsed.index, wanted, target.name);

@@ -12,6 +12,7 @@ import { ArtifactError } from "../errors.ts";
 import { layerKind } from "../oci/media_types.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
+import { pausePoint } from "../pause_point.ts";
 
 /** Annotation oras and the OCI spec use for a layer's file name. */
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
@@ -34,10 +35,35 @@ export async function applyTarLayer(
   if (!kind.tar) {
     throw new ArtifactError(`layer ${layer.digest} (${layer.mediaType}) is not a tar layer`);
   }
-  const blob = await target.fetchBlob(layer);
+  const reader = (await target.fetchBlob(layer)).getReader();
   const parser = new TarParser(writer.beginLayer({ label: shortDigest(layer.digest), ...options }));
-  for await (const chunk of decompress(blob, kind.compression)) parser.write(chunk);
-  parser.finish();
+  try {
+    let first = true;
+    for await (const chunk of decompress(chunksOf(reader), kind.compression)) {
+      parser.write(chunk);
+      if (first) {
+        first = false;
+        await pausePoint("extract");
+      }
+      // Whatever follows the end-of-archive marker is never an entry: stop
+      // decompressing it (it may be a bomb) ...
+      if (parser.ended) break;
+    }
+    parser.finish();
+    // ... but still read the rest of the blob, so that its digest is verified.
+    while (!(await reader.read()).done) { /* verified as it streams */ }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** The chunks of a reader, without cancelling it when the consumer stops early. */
+async function* chunksOf(reader: ReadableStreamDefaultReader<Uint8Array>) {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
 }
 
 /** `sha256:abcdef012345` for messages. */

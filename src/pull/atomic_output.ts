@@ -3,11 +3,24 @@
  * temporary directory next to the target and renamed over it only when the
  * pull succeeded, so a failed or killed pull leaves the target as it was.
  *
+ * Replacing takes two renames (target → old, temp → target), because Linux
+ * `rename` will not replace a non-empty directory. A kill between them
+ * leaves the previous content under `.NAME.artifact-cli-old-*`; the next
+ * pull into the same directory puts it back first ({@link recoverInterrupted}).
+ *
+ * A mount point cannot be renamed at all; it is filled in place instead
+ * (see in_place.ts).
+ *
  * @module
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { UsageError } from "../errors.ts";
+import { ArtifactError, UsageError } from "../errors.ts";
+import { pausePoint } from "../pause_point.ts";
+import { isMountPoint, recoverInPlace, replaceInPlace } from "./in_place.ts";
+import { leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
+
+export { removeTree } from "./remove_tree.ts";
 
 const TEMP_MARK = ".artifact-cli-tmp-";
 const OLD_MARK = ".artifact-cli-old-";
@@ -36,12 +49,14 @@ export async function replaceDirectory<T>(
   const parent = dirname(target);
   const name = basename(target);
   await Deno.mkdir(parent, { recursive: true });
-  await cleanupStale(parent, name);
+  await recoverInterrupted(target);
   const info = await Deno.lstat(target).catch(() => undefined);
   if (info && !info.isDirectory) {
     throw new UsageError(`${outDir} exists and is not a directory`);
   }
-  const temp = join(parent, `.${name}${TEMP_MARK}${Deno.pid}-${randomSuffix()}`);
+  if (info && await isMountPoint(target)) return await replaceInPlace(target, fill);
+
+  const temp = join(parent, `.${name}${TEMP_MARK}${uniqueSuffix()}`);
   await Deno.mkdir(temp, { mode: 0o755 });
   let result: T;
   try {
@@ -50,12 +65,14 @@ export async function replaceDirectory<T>(
     await removeTree(temp);
     throw e;
   }
+  await pausePoint("before-rename");
   if (!info) {
-    await Deno.rename(temp, target);
+    await renameOrExplain(temp, target, outDir, temp);
     return result;
   }
-  const old = join(parent, `.${name}${OLD_MARK}${Deno.pid}-${randomSuffix()}`);
-  await Deno.rename(target, old);
+  const old = join(parent, `.${name}${OLD_MARK}${uniqueSuffix()}`);
+  await renameOrExplain(target, old, outDir, temp);
+  await pausePoint("between-renames");
   try {
     await Deno.rename(temp, target);
   } catch (e) {
@@ -63,8 +80,42 @@ export async function replaceDirectory<T>(
     await removeTree(temp);
     throw e;
   }
+  await pausePoint("after-rename");
   await removeTree(old);
   return result;
+}
+
+/**
+ * Undo what a killed pull into `outDir` left behind: restore the previous
+ * content if the kill landed between the two renames, and remove temporary
+ * directories of processes that no longer run. Pull calls this before
+ * anything else, so that even a pull that then fails repairs the output.
+ */
+export async function recoverInterrupted(outDir: string): Promise<void> {
+  const target = resolve(outDir);
+  const parent = dirname(target);
+  const name = basename(target);
+  await cleanupStale(parent, name);
+  const info = await Deno.lstat(target).catch(() => undefined);
+  if (info?.isDirectory) await recoverInPlace(target);
+}
+
+/** A rename that fails for a reason the user can act on gets a clear message. */
+async function renameOrExplain(from: string, to: string, outDir: string, temp: string) {
+  try {
+    await Deno.rename(from, to);
+  } catch (e) {
+    await removeTree(temp);
+    const code = (e as { code?: string }).code;
+    if (code === "EBUSY" || code === "EXDEV" || e instanceof Deno.errors.Busy) {
+      throw new ArtifactError(
+        `cannot replace ${outDir}: it is in use or on another file system than its parent ` +
+          `(${(e as Error).message}); pull into a new directory instead`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }
 
 /** Never replace `/`, the home directory, or a directory holding the cwd. */
@@ -90,55 +141,24 @@ async function cleanupStale(parent: string, name: string): Promise<void> {
   const prefixTemp = `.${name}${TEMP_MARK}`;
   const prefixOld = `.${name}${OLD_MARK}`;
   const entries: string[] = [];
-  for await (const entry of Deno.readDir(parent)) {
-    if (entry.name.startsWith(prefixTemp) || entry.name.startsWith(prefixOld)) {
-      entries.push(entry.name);
+  try {
+    for await (const entry of Deno.readDir(parent)) {
+      if (entry.name.startsWith(prefixTemp) || entry.name.startsWith(prefixOld)) {
+        entries.push(entry.name);
+      }
     }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
   }
-  if (entries.length === 0) return;
-  const targetExists = await Deno.lstat(join(parent, name)).then(() => true, () => false);
-  for (const entry of entries) {
-    const pid = Number(entry.split("-").at(-2));
-    if (Number.isInteger(pid) && pid !== Deno.pid && processAlive(pid)) continue;
+  for (const entry of entries.sort()) {
+    if (!leftByDeadProcess(entry)) continue;
     const path = join(parent, entry);
+    const targetExists = await Deno.lstat(join(parent, name)).then(() => true, () => false);
     if (entry.startsWith(prefixOld) && !targetExists) {
       await Deno.rename(path, join(parent, name));
       continue;
     }
     await removeTree(path);
   }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Remove a tree even where extracted directories are read-only. */
-export async function removeTree(path: string): Promise<void> {
-  try {
-    await Deno.remove(path, { recursive: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
-    makeOwnerWritable(path);
-    await Deno.remove(path, { recursive: true });
-  }
-}
-
-function makeOwnerWritable(path: string): void {
-  const info = Deno.lstatSync(path);
-  if (!info.isDirectory) return;
-  Deno.chmodSync(path, (info.mode! & 0o7777) | 0o700);
-  for (const entry of Deno.readDirSync(path)) {
-    if (entry.isDirectory) makeOwnerWritable(join(path, entry.name));
-  }
-}
-
-function randomSuffix(): string {
-  return crypto.randomUUID().slice(0, 8);
 }

@@ -13,7 +13,7 @@ import type { Platform } from "../oci/platform.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { applyTarLayer, shortDigest } from "./apply_layers.ts";
-import { replaceDirectory } from "./atomic_output.ts";
+import { recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
 
 /** Options for {@link pull}. */
 export interface PullOptions {
@@ -54,6 +54,8 @@ export interface PullResult {
  * ```
  */
 export async function pull(target: Target, options: PullOptions): Promise<PullResult> {
+  // First repair what a killed earlier pull left, even if this one then fails.
+  await recoverInterrupted(options.output);
   const resolved = await target.resolve(options.tagOrDigest);
   const selected = await selectManifest(target, resolved, options.platform);
   const layers = selected.manifest.layers;
