@@ -67,14 +67,14 @@ Deno.test("progress bars appear on a terminal and nothing but the result in a pi
   const tty = await runTool("script", ["-qec", `env NO_COLOR=1 ${cmd}`, "/dev/null"], {
     cwd: dir.path,
   });
-  assert.match(tty.stdout, /sha256:[0-9a-f]{12} {2}\[ +\] 0 B \/ 64\.\d KiB  0 B\/s/);
+  assert.match(tty.stdout, /sha256:[0-9a-f]{12} {2}\[ +\] 0 B \/ 64\.\d KiB {2}0 B\/s/);
   assert.match(tty.stdout, /✓ sha256:[0-9a-f]{12} {2}64\.\d KiB in /);
   assert.match(tty.stdout, /Pushed oci:store@sha256:[0-9a-f]{64} \(\d/);
-  assert.doesNotMatch(tty.stdout, /\x1b\[32m/);
+  assert.ok(!tty.stdout.includes("\x1b[32m"), "no colour with NO_COLOR");
   const colored = await runTool("script", ["-qec", `env -u NO_COLOR ${cmd}`, "/dev/null"], {
     cwd: dir.path,
   });
-  assert.match(colored.stdout, /\x1b\[32m✓/);
+  assert.ok(colored.stdout.includes("\x1b[32m✓"), "colour without NO_COLOR");
   const piped = await runCli(["push", "oci:store:v2", "src"], { cwd: dir.path });
   assert.equal(piped.stderr, "");
   assert.match(piped.stdout, /^oci:store@sha256:[0-9a-f]{64}\n$/);
