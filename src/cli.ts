@@ -16,6 +16,7 @@ import { copyCommand } from "./commands/copy.ts";
 import { tagCommand, tagsCommand } from "./commands/tags.ts";
 import { versionCommand } from "./commands/version.ts";
 import { completionCommand } from "./commands/completion.ts";
+import { syncCommand } from "./commands/sync.ts";
 
 /** Global options as commander parses them. */
 interface GlobalOptions {
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   program.addCommand(copyCommand());
   program.addCommand(tagsCommand());
   program.addCommand(tagCommand());
+  program.addCommand(syncCommand());
   program.addCommand(versionCommand());
   program.addCommand(completionCommand(() => program));
   for (const command of program.commands) command.exitOverride();
