@@ -12,6 +12,11 @@ import { type OutputFormat, Ui } from "./ui/output.ts";
 import { VERSION } from "./version.ts";
 import { pushCommand } from "./commands/push.ts";
 import { pullCommand } from "./commands/pull.ts";
+import { copyCommand } from "./commands/copy.ts";
+import { tagCommand, tagsCommand } from "./commands/tags.ts";
+import { versionCommand } from "./commands/version.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { syncCommand } from "./commands/sync.ts";
 
 /** Global options as commander parses them. */
 interface GlobalOptions {
@@ -40,6 +45,12 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(pushCommand());
   program.addCommand(pullCommand());
+  program.addCommand(copyCommand());
+  program.addCommand(tagsCommand());
+  program.addCommand(tagCommand());
+  program.addCommand(syncCommand());
+  program.addCommand(versionCommand());
+  program.addCommand(completionCommand(() => program));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

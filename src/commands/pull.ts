@@ -11,6 +11,8 @@ import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../cli.ts";
 import { parseSize } from "./options.ts";
+import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { withProgress } from "../ui/progress_target.ts";
 
 interface PullOptions {
   outputDir: string;
@@ -34,7 +36,9 @@ export function pullCommand(): Command {
     .action(async (reference: string, opts: PullOptions, command: Command) => {
       const ui = uiFor(command);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
-      const target = await openTarget(ref);
+      const started = performance.now();
+      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const target = withProgress(await openTarget(ref), progress);
       const result = await pull(target, {
         output: opts.outputDir,
         tagOrDigest: tagOrDigestOf(ref),
@@ -43,6 +47,12 @@ export function pullCommand(): Command {
         onWarning: (m) => ui.warn(m),
       });
       const pulled = formatReference(withDigest(ref, result.resolved.digest));
+      const size = result.layers.reduce((n, l) => n + l.size, 0);
+      progress.close(
+        `Pulled ${pulled} (${formatBytes(size)}, ${
+          formatDuration((performance.now() - started) / 1000)
+        })`,
+      );
       ui.result(
         {
           reference: pulled,

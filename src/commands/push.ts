@@ -12,6 +12,8 @@ import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget } from "../targets.ts";
 import { uiFor } from "../cli.ts";
 import { collect, integerIn, parseAnnotations } from "./options.ts";
+import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { withProgress } from "../ui/progress_target.ts";
 
 interface PushOptions {
   file?: string[];
@@ -51,7 +53,9 @@ export function pushCommand(): Command {
         throw new UsageError("gzip compression levels are 1 to 9");
       }
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
-      const target = await openTarget(ref, { write: true });
+      const started = performance.now();
+      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const target = withProgress(await openTarget(ref, { write: true }), progress);
       const tag = ref.tag ?? (ref.digest ? undefined : "latest");
       const result = await pushTree(target, {
         inputs,
@@ -64,6 +68,12 @@ export function pushCommand(): Command {
         onWarning: (m) => ui.warn(m),
       });
       const pushed = formatReference(withDigest(ref, result.descriptor.digest));
+      const size = result.layers.reduce((n, l) => n + l.size, result.config.size);
+      progress.close(
+        `Pushed ${pushed} (${formatBytes(size)}, ${
+          formatDuration((performance.now() - started) / 1000)
+        })`,
+      );
       ui.result(
         {
           reference: pushed,

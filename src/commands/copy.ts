@@ -1,0 +1,77 @@
+/**
+ * `copy SRC DST`: copy an image, index or artifact between registries and
+ * OCI layouts with every digest unchanged.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { copyGraph } from "../copy/copy.ts";
+import { formatReference, parseReference, withDigest } from "../reference.ts";
+import { openTarget, tagOrDigestOf } from "../targets.ts";
+import { uiFor } from "../cli.ts";
+import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { withProgress } from "../ui/progress_target.ts";
+import { integerIn } from "./options.ts";
+
+interface CopyOptions {
+  concurrency: number;
+}
+
+/** The `copy` command. */
+export function copyCommand(): Command {
+  return new Command("copy")
+    .alias("cp")
+    .description(
+      "Copy an image, multi-platform index (all platforms and attestations) or artifact from one " +
+        "registry or OCI layout to another, keeping every digest. Blobs the destination has are skipped.",
+    )
+    .argument("<source>", "registry/repository[:tag|@digest] or oci:PATH[:tag|@digest]")
+    .argument(
+      "<destination>",
+      "registry/repository[:tag] or oci:PATH[:tag]; tag defaults to the source's",
+    )
+    .option("--concurrency <n>", "blobs transferred at once", integerIn(1, 64), 4)
+    .action(async (source: string, destination: string, opts: CopyOptions, command: Command) => {
+      const ui = uiFor(command);
+      const started = performance.now();
+      const srcRef = parseReference(source);
+      const dstRef = parseReference(destination, { defaultTag: srcRef.tag ?? "latest" });
+      const tag = dstRef.tag ?? (dstRef.digest ? undefined : srcRef.tag);
+      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const from = await openTarget(srcRef);
+      const to = withProgress(await openTarget(dstRef, { write: true }), progress);
+      let bytes = 0;
+      try {
+        const result = await copyGraph(from, tagOrDigestOf(srcRef), to, tag, {
+          concurrency: opts.concurrency,
+          onNode: (d, outcome) => {
+            if (outcome === "copied") bytes += d.size;
+            if (outcome === "foreign") ui.warn(`not copying foreign layer ${d.digest}`);
+          },
+        });
+        const copied = formatReference(withDigest(dstRef, result.descriptor.digest));
+        progress.close(
+          `Copied ${copied} (${formatBytes(bytes)} sent in ${
+            formatDuration((performance.now() - started) / 1000)
+          })`,
+        );
+        ui.result(
+          {
+            source: formatReference(withDigest(srcRef, result.descriptor.digest)),
+            reference: copied,
+            tag: tag ?? null,
+            digest: result.descriptor.digest,
+            mediaType: result.descriptor.mediaType,
+            size: result.descriptor.size,
+            nodes: result.nodes,
+          },
+          copied,
+        );
+      } finally {
+        progress.close();
+        await from.close?.();
+        await to.close?.();
+      }
+    });
+}

@@ -1,0 +1,74 @@
+/**
+ * `sync -c FILE`: pull the artifacts a config lists into directories, with
+ * filters, and pin their digests in a lock file (the vendir role).
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { dirname, resolve } from "node:path";
+import { writeFileAtomic } from "../layout/atomic.ts";
+import { formatSyncLock, parseSyncConfig, parseSyncLock, type SyncLock } from "../sync/config.ts";
+import { lockFor, sync } from "../sync/sync.ts";
+import { uiFor } from "../cli.ts";
+import { ArtifactError, NotFoundError } from "../errors.ts";
+
+interface SyncOptions {
+  config: string;
+  dest?: string;
+  lockFile?: string;
+  updateLock: boolean;
+}
+
+async function readText(path: string, what: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new ArtifactError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The `sync` command. */
+export function syncCommand(): Command {
+  return new Command("sync")
+    .description(
+      "Pull every artifact listed in a config file into its directory (each replaced atomically), " +
+        "filtered by includePaths/excludePaths and re-rooted by newRootPath.",
+    )
+    .requiredOption("-c, --config <file>", "YAML or JSON file listing the artifacts")
+    .option(
+      "--dest <dir>",
+      "base directory for the artifacts' paths (default: the config's destination, or .)",
+    )
+    .option(
+      "--lock-file <file>",
+      "pin digests: pull the digests recorded here (when it exists) and record what was pulled",
+    )
+    .option("--update-lock", "resolve tags again even when the lock file has digests", false)
+    .action(async (opts: SyncOptions, command: Command) => {
+      const ui = uiFor(command);
+      const text = await readText(opts.config, "config");
+      if (text === undefined) throw new NotFoundError(`config file ${opts.config} does not exist`);
+      const config = parseSyncConfig(text, opts.config);
+      const destination = resolve(
+        opts.dest ?? (config.destination ? resolve(dirname(opts.config), config.destination) : "."),
+      );
+      let lock: SyncLock | undefined;
+      if (opts.lockFile && !opts.updateLock) {
+        const lockText = await readText(opts.lockFile, "lock file");
+        if (lockText !== undefined) lock = parseSyncLock(lockText, opts.lockFile);
+      }
+      const results = await sync(config, { destination, lock, onWarning: (m) => ui.warn(m) });
+      if (opts.lockFile) {
+        await writeFileAtomic(
+          opts.lockFile,
+          new TextEncoder().encode(formatSyncLock(lockFor(results))),
+        );
+      }
+      ui.result(
+        { destination, lockFile: opts.lockFile ?? null, artifacts: results },
+        results.map((r) => `${r.path}: ${r.image}@${r.digest} (${r.files} files)`).join("\n"),
+      );
+    });
+}

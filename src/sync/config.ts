@@ -1,0 +1,189 @@
+/**
+ * The `sync` configuration file (YAML or JSON) and its lock file: which
+ * artifacts go where, and the digests they resolved to.
+ *
+ * ```yaml
+ * destination: ./workshop          # optional; default: the current directory
+ * artifacts:
+ *   - image: ghcr.io/org/files:v1  # any reference, oci: layouts included
+ *     path: content                # directory under destination (replaced)
+ *     platform: linux/amd64        # optional
+ *     includePaths: ["docs/**"]    # optional globs on the artifact's paths
+ *     excludePaths: ["**\/*.tmp"]  # optional
+ *     newRootPath: docs            # optional: this directory becomes `path`
+ * ```
+ *
+ * @module
+ */
+
+import { parse, stringify } from "yaml";
+import { UsageError } from "../errors.ts";
+import { parsePlatform, type Platform } from "../oci/platform.ts";
+import { parseReference, type Reference } from "../reference.ts";
+
+/** One artifact to sync. */
+export interface SyncArtifact {
+  image: string;
+  reference: Reference;
+  /** Relative directory under the destination. */
+  path: string;
+  platform?: Platform;
+  includePaths: string[];
+  excludePaths: string[];
+  /** Relative directory of the artifact that becomes `path`'s root. */
+  newRootPath?: string;
+}
+
+/** A parsed sync configuration. */
+export interface SyncConfig {
+  destination?: string;
+  artifacts: SyncArtifact[];
+}
+
+/** A lock file: per artifact path, the reference and the digest it resolved to. */
+export interface SyncLock {
+  apiVersion: typeof LOCK_API_VERSION;
+  kind: "SyncLock";
+  artifacts: { path: string; image: string; digest: string }[];
+}
+
+/** The lock file's apiVersion. */
+export const LOCK_API_VERSION = "artifact-cli.educates.dev/v1alpha1";
+
+const KNOWN_KEYS = new Set([
+  "image",
+  "path",
+  "platform",
+  "includePaths",
+  "excludePaths",
+  "newRootPath",
+]);
+
+/**
+ * Parse a sync configuration (YAML or JSON text); `source` names it in errors.
+ *
+ * @example
+ * ```ts
+ * import { parseSyncConfig } from "./config.ts";
+ * const config = parseSyncConfig("artifacts:\n- image: oci:./store:v1\n  path: out\n", "sync.yml");
+ * console.assert(config.artifacts[0].path === "out");
+ * ```
+ */
+export function parseSyncConfig(text: string, source: string): SyncConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new UsageError(
+      `${source}: not valid YAML or JSON: ${(e as Error).message.split("\n")[0]}`,
+    );
+  }
+  const fail = (where: string, why: string): never => {
+    throw new UsageError(`${source}: ${where}: ${why}`);
+  };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    fail("top level", "expected a mapping");
+  }
+  const top = doc as Record<string, unknown>;
+  if (top.destination !== undefined && typeof top.destination !== "string") {
+    fail("destination", "expected a string");
+  }
+  if (!Array.isArray(top.artifacts) || top.artifacts.length === 0) {
+    fail("artifacts", "expected a non-empty list");
+  }
+  const seen = new Set<string>();
+  const artifacts = (top.artifacts as unknown[]).map((item, i) => {
+    const where = `artifacts[${i}]`;
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      fail(where, "expected a mapping");
+    }
+    const entry = item as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!KNOWN_KEYS.has(key)) fail(`${where}.${key}`, "unknown field");
+    }
+    const image = entry.image;
+    if (typeof image !== "string" || !image) fail(`${where}.image`, "expected a reference");
+    const path = relativePath(entry.path, `${where}.path`, fail);
+    for (const other of seen) {
+      if (overlaps(path, other)) {
+        fail(`${where}.path`, `overlaps another artifact's path ${JSON.stringify(other)}`);
+      }
+    }
+    seen.add(path);
+    const artifact: SyncArtifact = {
+      image: image as string,
+      reference: parseReference(image as string),
+      path,
+      includePaths: globList(entry.includePaths, `${where}.includePaths`, fail),
+      excludePaths: globList(entry.excludePaths, `${where}.excludePaths`, fail),
+    };
+    if (entry.platform !== undefined) {
+      if (typeof entry.platform !== "string") {
+        fail(`${where}.platform`, "expected os/arch[/variant]");
+      }
+      artifact.platform = parsePlatform(entry.platform as string);
+    }
+    if (entry.newRootPath !== undefined) {
+      artifact.newRootPath = relativePath(entry.newRootPath, `${where}.newRootPath`, fail);
+    }
+    return artifact;
+  });
+  return { destination: top.destination as string | undefined, artifacts };
+}
+
+/** One path is the other or lies inside it ("." contains everything). */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a === "." || b === "." || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+function relativePath(
+  value: unknown,
+  where: string,
+  fail: (w: string, why: string) => never,
+): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    return fail(where, "expected a relative path");
+  }
+  const parts = value.split("/").filter((p) => p !== "" && p !== ".");
+  if (value.startsWith("/") || parts.includes("..")) {
+    fail(where, "must stay inside the destination");
+  }
+  return parts.length ? parts.join("/") : ".";
+}
+
+function globList(
+  value: unknown,
+  where: string,
+  fail: (w: string, why: string) => never,
+): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    return fail(where, "expected a list of globs");
+  }
+  return value as string[];
+}
+
+/** Parse a lock file written by {@link formatSyncLock}. */
+export function parseSyncLock(text: string, source: string): SyncLock {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new UsageError(`${source}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const lock = doc as SyncLock;
+  if (
+    lock?.kind !== "SyncLock" || !Array.isArray(lock.artifacts) ||
+    lock.artifacts.some((a) =>
+      typeof a?.path !== "string" || !/^sha256:[0-9a-f]{64}$/.test(a?.digest)
+    )
+  ) {
+    throw new UsageError(`${source}: not an artifact-cli sync lock file`);
+  }
+  return lock;
+}
+
+/** The YAML text of a lock file. */
+export function formatSyncLock(lock: SyncLock): string {
+  return stringify(lock);
+}

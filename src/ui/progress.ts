@@ -1,0 +1,226 @@
+/**
+ * Progress on a terminal: one live bar per blob (bytes, rate, ETA), each
+ * replaced by a final line when it ends, and a summary line. When stderr is
+ * not a terminal (or with --quiet) nothing is drawn at all.
+ *
+ * @module
+ */
+
+/** One tracked transfer. */
+export interface ProgressTask {
+  /** Count `bytes` more as done. */
+  add(bytes: number): void;
+  /** The task ended; `note` replaces the rate (e.g. "exists", "skipped"). */
+  done(note?: string): void;
+}
+
+/** A set of tasks drawn together. */
+export interface Progress {
+  /** Start tracking `label`; `total` in bytes when known. */
+  task(label: string, total?: number): ProgressTask;
+  /** Stop drawing; print `summary` as the last line. */
+  close(summary?: string): void;
+}
+
+/** Options for {@link createProgress}. */
+export interface ProgressOptions {
+  /** Draw at all (callers pass: stderr is a TTY and not --quiet). */
+  enabled: boolean;
+  /** Use colour (off with NO_COLOR). */
+  color?: boolean;
+  /** Where to draw; default stderr. */
+  out?: { writeSync(p: Uint8Array): number };
+  /** Terminal width; default from the console. */
+  columns?: number;
+  /** Redraw interval in ms (default 100). */
+  intervalMs?: number;
+}
+
+const NOOP_TASK: ProgressTask = { add() {}, done() {} };
+const NOOP: Progress = { task: () => NOOP_TASK, close() {} };
+
+interface TaskState {
+  label: string;
+  total?: number;
+  bytes: number;
+  started: number;
+}
+
+/**
+ * A Progress that draws on a terminal, or does nothing when disabled.
+ *
+ * @example
+ * ```ts
+ * import { createProgress } from "./progress.ts";
+ * const progress = createProgress({ enabled: false });
+ * const task = progress.task("sha256:abc", 10);
+ * task.add(10);
+ * task.done();
+ * progress.close("done");
+ * ```
+ */
+export function createProgress(options: ProgressOptions): Progress {
+  if (!options.enabled) return NOOP;
+  return new TerminalProgress(options);
+}
+
+/** Whether progress should be drawn: stderr is a terminal and not quiet. */
+export function progressWanted(quiet: boolean): boolean {
+  return !quiet && Deno.stderr.isTerminal();
+}
+
+class TerminalProgress implements Progress {
+  readonly #out: { writeSync(p: Uint8Array): number };
+  readonly #color: boolean;
+  readonly #columns: number;
+  readonly #live = new Set<TaskState>();
+  readonly #timer: number;
+  #drawnLines = 0;
+  #closed = false;
+
+  constructor(options: ProgressOptions) {
+    this.#out = options.out ?? Deno.stderr;
+    this.#color = options.color ?? !Deno.env.get("NO_COLOR");
+    this.#columns = options.columns ?? consoleColumns();
+    // Node types (pulled in by npm packages) widen the return type; Deno returns a number.
+    this.#timer = setInterval(() => this.#draw(), options.intervalMs ?? 100) as unknown as number;
+    Deno.unrefTimer(this.#timer);
+  }
+
+  task(label: string, total?: number): ProgressTask {
+    const state: TaskState = { label, total, bytes: 0, started: performance.now() };
+    this.#live.add(state);
+    // Show the bar at once, so even a short transfer is visible while it runs.
+    this.#draw();
+    let ended = false;
+    return {
+      add: (bytes) => {
+        state.bytes += bytes;
+      },
+      done: (note) => {
+        if (ended || this.#closed) return;
+        ended = true;
+        this.#live.delete(state);
+        this.#print([this.#finalLine(state, note)]);
+      },
+    };
+  }
+
+  close(summary?: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#live.clear();
+    this.#print(summary ? [summary] : []);
+  }
+
+  /** Print permanent lines above the live bars, then redraw the bars. */
+  #print(lines: string[]): void {
+    // Permanent lines are never cut: they hold digests people copy.
+    this.#write(this.#clearLive() + lines.map((l) => `${l}\n`).join(""));
+    this.#draw();
+  }
+
+  #draw(): void {
+    if (this.#closed && this.#live.size === 0 && this.#drawnLines === 0) return;
+    const bars = [...this.#live].map((s) => this.#fit(this.#barLine(s)));
+    this.#write(this.#clearLive() + bars.map((b) => `${b}\n`).join(""));
+    this.#drawnLines = bars.length;
+  }
+
+  #clearLive(): string {
+    const n = this.#drawnLines;
+    this.#drawnLines = 0;
+    return n ? `\x1b[${n}A\x1b[J` : "";
+  }
+
+  #barLine(s: TaskState): string {
+    const elapsed = (performance.now() - s.started) / 1000;
+    const rate = elapsed > 0 ? s.bytes / elapsed : 0;
+    const amount = s.total !== undefined
+      ? `${formatBytes(s.bytes)} / ${formatBytes(s.total)}`
+      : formatBytes(s.bytes);
+    const eta = s.total !== undefined && rate > 0 && s.bytes < s.total
+      ? `  ETA ${formatDuration((s.total - s.bytes) / rate)}`
+      : "";
+    const width = 24;
+    const fraction = s.total ? Math.min(1, s.bytes / s.total) : 0;
+    const filled = Math.round(fraction * width);
+    const bar = s.total !== undefined
+      ? `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${" ".repeat(width - filled)}] `
+      : "";
+    return `${s.label}  ${bar}${amount}  ${formatBytes(rate)}/s${eta}`;
+  }
+
+  #finalLine(s: TaskState, note?: string): string {
+    const elapsed = (performance.now() - s.started) / 1000;
+    const what = note ?? `${formatBytes(s.total ?? s.bytes)} in ${formatDuration(elapsed)}`;
+    const mark = this.#color ? "\x1b[32m✓\x1b[0m" : "✓";
+    return `${mark} ${s.label}  ${what}`;
+  }
+
+  #fit(line: string): string {
+    // Colour codes do not take columns; only plain lines are cut.
+    return line.includes("\x1b[") || line.length <= this.#columns - 1
+      ? line
+      : `${line.slice(0, this.#columns - 2)}…`;
+  }
+
+  #write(text: string): void {
+    if (!text) return;
+    const bytes = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < bytes.byteLength) written += this.#out.writeSync(bytes.subarray(written));
+  }
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * Human-readable bytes (binary units).
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./progress.ts";
+ * console.assert(formatBytes(1536) === "1.5 KiB");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `1.2s`, `3m04s`, `1h02m`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** Wrap a byte stream so that every chunk is counted on `task`. */
+export function countBytes(
+  stream: ReadableStream<Uint8Array>,
+  task: ProgressTask,
+): ReadableStream<Uint8Array> {
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        task.add(chunk.byteLength);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}

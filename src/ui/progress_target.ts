@@ -1,0 +1,78 @@
+/**
+ * A Target decorator that reports blob transfers on a Progress, so push,
+ * pull and copy show bars without knowing about progress at all.
+ *
+ * @module
+ */
+
+import type { Descriptor } from "../oci/types.ts";
+import type { BlobSource, Target } from "../target.ts";
+import { countBytes, type Progress } from "./progress.ts";
+
+/** `sha256:0123456789ab` — enough to tell blobs apart on screen. */
+function label(descriptor: Descriptor): string {
+  const title = descriptor.annotations?.["org.opencontainers.image.title"];
+  const digest = descriptor.digest.slice(0, descriptor.digest.indexOf(":") + 13);
+  return title ? `${digest} ${title}` : digest;
+}
+
+/**
+ * Wrap `target` so that blob uploads and downloads appear on `progress`.
+ *
+ * @example
+ * ```ts
+ * import { OciLayout } from "../layout/oci_layout.ts";
+ * import { createProgress } from "./progress.ts";
+ * import { withProgress } from "./progress_target.ts";
+ * const layout = await OciLayout.open(await Deno.makeTempDir(), { create: true });
+ * const target = withProgress(layout, createProgress({ enabled: false }));
+ * console.assert(target.name === layout.name);
+ * ```
+ */
+export function withProgress(target: Target, progress: Progress): Target {
+  return {
+    get name() {
+      return target.name;
+    },
+    resolve: (tagOrDigest) => target.resolve(tagOrDigest),
+    fetchManifest: (descriptor) => target.fetchManifest(descriptor),
+    async fetchBlob(descriptor) {
+      const task = progress.task(label(descriptor), descriptor.size);
+      const stream = await target.fetchBlob(descriptor);
+      return countBytes(stream, task).pipeThrough(
+        new TransformStream({ flush: () => task.done() }),
+      );
+    },
+    async exists(descriptor) {
+      const found = await target.exists(descriptor);
+      if (found) progress.task(label(descriptor), descriptor.size).done("already present");
+      return found;
+    },
+    async pushBlob(descriptor, source: BlobSource) {
+      const task = progress.task(label(descriptor), descriptor.size);
+      let sent = 0;
+      const counted: BlobSource = {
+        size: source.size,
+        path: source.path,
+        open: async () => {
+          // A retried upload starts again from zero.
+          task.add(-sent);
+          sent = 0;
+          return countBytes(await source.open(), {
+            add: (n) => {
+              sent += n;
+              task.add(n);
+            },
+            done: () => {},
+          });
+        },
+      };
+      await target.pushBlob(descriptor, counted);
+      task.done();
+    },
+    pushManifest: (descriptor, bytes, tag) => target.pushManifest(descriptor, bytes, tag),
+    tag: (descriptor, tag) => target.tag(descriptor, tag),
+    listTags: () => target.listTags(),
+    close: () => target.close?.(),
+  };
+}
