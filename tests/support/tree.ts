@@ -5,21 +5,6 @@
 
 import { join } from "node:path";
 
-/** The fixture README's sample tree, plus a symlink and an empty directory. */
-export async function makeSampleTree(root: string): Promise<string> {
-  await Deno.mkdir(join(root, "sub", "deeper"), { recursive: true });
-  await Deno.mkdir(join(root, "empty-dir"));
-  await Deno.writeTextFile(join(root, "data.json"), '{"a":1,"b":[1,2,3]}\n');
-  await Deno.writeTextFile(join(root, "empty.txt"), "");
-  await Deno.writeTextFile(join(root, "hello.txt"), "hello world\n");
-  await Deno.writeTextFile(join(root, "run.sh"), "#!/bin/sh\necho hi\n");
-  await Deno.chmod(join(root, "run.sh"), 0o755);
-  await Deno.writeTextFile(join(root, "sub", "nested.txt"), "nested file\n");
-  await Deno.writeTextFile(join(root, "sub", "deeper", "deep.txt"), "deep\n");
-  await Deno.symlink("hello.txt", join(root, "link-to-hello"));
-  return root;
-}
-
 /** The fixture README's sample tree exactly (no symlink, no empty dir). */
 export async function makeFixtureSampleTree(root: string): Promise<string> {
   await Deno.mkdir(join(root, "sub", "deeper"), { recursive: true });
@@ -30,6 +15,14 @@ export async function makeFixtureSampleTree(root: string): Promise<string> {
   await Deno.chmod(join(root, "run.sh"), 0o755);
   await Deno.writeTextFile(join(root, "sub", "nested.txt"), "nested file\n");
   await Deno.writeTextFile(join(root, "sub", "deeper", "deep.txt"), "deep\n");
+  return root;
+}
+
+/** The fixture sample tree plus a symlink (as buildah saw it) and an empty directory. */
+export async function makeSampleTree(root: string): Promise<string> {
+  await makeFixtureSampleTree(root);
+  await Deno.mkdir(join(root, "empty-dir"));
+  await Deno.symlink("hello.txt", join(root, "link-to-hello"));
   return root;
 }
 
