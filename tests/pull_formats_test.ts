@@ -57,7 +57,10 @@ Deno.test("pull: an imgpkg bundle pulls like an image, with a note that nested i
     cwd: dir.path,
   });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /imgpkg bundle; .*images listed in \.imgpkg\/images\.yml are not fetched/);
+  assert.match(
+    result.stderr,
+    /imgpkg bundle; .*images listed in \.imgpkg\/images\.yml are not fetched/,
+  );
   const tree = describeTree(join(dir.path, "out"));
   assert.deepEqual(tree.map((l) => l.split(" ").slice(0, 3).join(" ")), [
     ".imgpkg dir 755",

@@ -18,14 +18,10 @@
  */
 
 import { UnsafeContentError } from "../errors.ts";
+import { TITLE_ANNOTATION, UNPACK_ANNOTATION } from "../oci/annotations.ts";
 import type { DetectedFormat } from "../format/detect.ts";
 import { type LayerCompression, layerKind } from "../oci/media_types.ts";
 import type { Descriptor, ImageManifest } from "../oci/types.ts";
-
-/** Annotation oras and the OCI spec use for a layer's file name. */
-export const TITLE_ANNOTATION = "org.opencontainers.image.title";
-/** Annotation oras puts on directory layers that are to be unpacked. */
-export const UNPACK_ANNOTATION = "io.deis.oras.content.unpack";
 
 /** What to do with one layer. */
 export type LayerAction = "tar" | "unpack" | "file" | "skip";
