@@ -14,7 +14,7 @@ import type { Target } from "../target.ts";
 import { applyTarLayer, shortDigest } from "./apply_layers.ts";
 import { applyFileLayer, insideDirectory } from "./apply_artifact.ts";
 import { BUNDLE_NOTE, currentUmask, imgpkgMode } from "./imgpkg.ts";
-import { planLayers, type PlannedLayer } from "./layer_plan.ts";
+import { planLayers, type PlannedLayer } from "../format/layer_plan.ts";
 import { recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
 
 /** Options for {@link pull}. */

@@ -19,7 +19,7 @@
 
 import { UnsafeContentError } from "../errors.ts";
 import { TITLE_ANNOTATION, UNPACK_ANNOTATION } from "../oci/annotations.ts";
-import type { DetectedFormat } from "../format/detect.ts";
+import type { DetectedFormat } from "./detect.ts";
 import { type LayerCompression, layerKind } from "../oci/media_types.ts";
 import type { Descriptor, ImageManifest } from "../oci/types.ts";
 
