@@ -100,7 +100,7 @@ Deno.test("artifact: the EigenRuntime example of seed 004 is expressible (custom
   });
   await Deno.writeTextFile(join(d, "config.json"), config);
   await Deno.writeTextFile(join(d, "runtime.yaml"), "apiVersion: v1\nkind: EigenRuntime\n");
-  // The exact command in README.md ("Generic OCI artifacts").
+  // The command in README.md ("Generic OCI artifacts"), to a layout instead of ghcr.io.
   const push = await runCli([
     "push",
     "oci:store:opset-0-v1",
