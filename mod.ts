@@ -43,7 +43,7 @@ export * from "./src/oci/annotations.ts";
 export * from "./src/format/detect.ts";
 export { inspect, type Inspected } from "./src/format/inspect.ts";
 export { type SelectedManifest, selectIndexEntry, selectManifest } from "./src/format/select.ts";
-export { type LayerAction, type PlannedLayer, planLayers } from "./src/format/layer_plan.ts";
+export { type LayerAction, planLayers, type PlannedLayer } from "./src/format/layer_plan.ts";
 export * from "./src/format/describe.ts";
 export { openTarget } from "./src/targets.ts";
 export { VERSION } from "./src/version.ts";
