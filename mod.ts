@@ -25,6 +25,25 @@ export * from "./src/reference.ts";
 export * from "./src/target.ts";
 export { OciLayout } from "./src/layout/oci_layout.ts";
 export { type PushResult, pushTree, type PushTreeOptions } from "./src/push/push_tree.ts";
+export {
+  parsePlatformTrees,
+  type PlatformTree,
+  pushPlatforms,
+  type PushPlatformsOptions,
+  type PushPlatformsResult,
+} from "./src/push/push_platforms.ts";
+export {
+  type ArtifactInput,
+  pushArtifact,
+  type PushArtifactOptions,
+  type PushArtifactResult,
+} from "./src/push/push_artifact.ts";
 export { pull, type PullOptions, type PullResult } from "./src/pull/pull.ts";
+export * from "./src/oci/annotations.ts";
+export * from "./src/format/detect.ts";
+export { inspect, type Inspected } from "./src/format/inspect.ts";
+export { type SelectedManifest, selectIndexEntry, selectManifest } from "./src/format/select.ts";
+export { type LayerAction, planLayers, type PlannedLayer } from "./src/format/layer_plan.ts";
+export * from "./src/format/describe.ts";
 export { openTarget } from "./src/targets.ts";
 export { VERSION } from "./src/version.ts";

@@ -17,6 +17,7 @@ import { tagCommand, tagsCommand } from "./commands/tags.ts";
 import { versionCommand } from "./commands/version.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { syncCommand } from "./commands/sync.ts";
+import { describeCommand, manifestCommand } from "./commands/describe.ts";
 
 /** Global options as commander parses them. */
 interface GlobalOptions {
@@ -49,6 +50,8 @@ export function buildProgram(): Command {
   program.addCommand(tagsCommand());
   program.addCommand(tagCommand());
   program.addCommand(syncCommand());
+  program.addCommand(describeCommand());
+  program.addCommand(manifestCommand());
   program.addCommand(versionCommand());
   program.addCommand(completionCommand(() => program));
   for (const command of program.commands) command.exitOverride();

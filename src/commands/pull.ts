@@ -45,6 +45,7 @@ export function pullCommand(): Command {
         platform: opts.platform ? parsePlatform(opts.platform) : undefined,
         maxBytes: opts.maxSize,
         onWarning: (m) => ui.warn(m),
+        onInfo: (m) => ui.info(m),
       });
       const pulled = formatReference(withDigest(ref, result.resolved.digest));
       const size = result.layers.reduce((n, l) => n + l.size, 0);
@@ -60,6 +61,7 @@ export function pullCommand(): Command {
           mediaType: result.resolved.mediaType,
           manifest: result.selected.descriptor,
           platform: result.selected.platform ?? null,
+          format: result.selected.format.kind,
           reason: result.selected.reason,
           layers: result.layers,
           output: result.output,

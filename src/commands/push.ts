@@ -12,10 +12,19 @@ import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget } from "../targets.ts";
 import { uiFor } from "../cli.ts";
 import { collect, integerIn, parseAnnotations } from "./options.ts";
+import {
+  addPushModeOptions,
+  type CommonPushOptions,
+  planPush,
+  pushedBytes,
+  type PushModeOptions,
+  pushPlanned,
+  type PushSummary,
+} from "./push_modes.ts";
 import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
-interface PushOptions {
+interface PushOptions extends PushModeOptions {
   file?: string[];
   exclude?: string[];
   includeGit: boolean;
@@ -27,7 +36,7 @@ interface PushOptions {
 
 /** The `push` command. */
 export function pushCommand(): Command {
-  return new Command("push")
+  const command = new Command("push")
     .description(
       "Push directories and files as an OCI image. A directory's contents go to the root of the " +
         "layer; a file goes there under its own name.",
@@ -44,31 +53,32 @@ export function pushCommand(): Command {
     )
     .option("--compression-level <n>", "gzip 1-9 or zstd 1-19", integerIn(1, 19))
     .option("--annotation <key=value>", "manifest annotation (repeatable)", collect)
-    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .option("--oci-layout", "treat the reference as an OCI layout path", false);
+  return addPushModeOptions(command)
     .action(async (reference: string, paths: string[], opts: PushOptions, command: Command) => {
       const ui = uiFor(command);
       const inputs = [...paths, ...(opts.file ?? [])];
-      if (inputs.length === 0) throw new UsageError("nothing to push: give a directory or file");
       if (opts.compression === "gzip" && (opts.compressionLevel ?? 1) > 9) {
         throw new UsageError("gzip compression levels are 1 to 9");
       }
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
+      const plan = planPush(inputs, opts, parseAnnotations(opts.annotation));
       const started = performance.now();
       const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
       const target = withProgress(await openTarget(ref, { write: true }), progress);
       const tag = ref.tag ?? (ref.digest ? undefined : "latest");
-      const result = await pushTree(target, {
-        inputs,
+      const common: CommonPushOptions = {
         tag,
         exclude: opts.exclude,
         includeGit: opts.includeGit,
         compression: opts.compression,
         level: opts.compressionLevel,
-        annotations: parseAnnotations(opts.annotation),
         onWarning: (m) => ui.warn(m),
-      });
+      };
+      const result: PushSummary = await pushPlanned(target, plan, common) ??
+        await pushTree(target, { inputs, annotations: plan.annotations, ...common });
       const pushed = formatReference(withDigest(ref, result.descriptor.digest));
-      const size = result.layers.reduce((n, l) => n + l.size, result.config.size);
+      const size = pushedBytes(result);
       progress.close(
         `Pushed ${pushed} (${formatBytes(size)}, ${
           formatDuration((performance.now() - started) / 1000)
@@ -81,8 +91,9 @@ export function pushCommand(): Command {
           digest: result.descriptor.digest,
           mediaType: result.descriptor.mediaType,
           size: result.descriptor.size,
-          config: result.config,
+          config: result.config ?? null,
           layers: result.layers,
+          ...(result.manifests ? { manifests: result.manifests } : {}),
           blobs: result.blobs,
         },
         pushed,

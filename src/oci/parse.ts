@@ -14,6 +14,7 @@ import type { Platform } from "./platform.ts";
 import type {
   Annotations,
   Descriptor,
+  HistoryEntry,
   ImageConfig,
   ImageIndex,
   ImageManifest,
@@ -95,6 +96,11 @@ export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   if (variant !== undefined) config.variant = variant;
   const created = optionalString(doc, "created", "");
   if (created !== undefined) config.created = created;
+  if (doc.history !== undefined && doc.history !== null) {
+    config.history = asArray(doc.history, "history").map((h, i) =>
+      historyEntry(h, `history[${i}]`)
+    );
+  }
   if (doc.config !== undefined && doc.config !== null) {
     const inner = requireObject(doc, "config", "");
     const labels = inner.Labels;
@@ -133,6 +139,17 @@ export function parseDescriptor(value: unknown, path: string): Descriptor {
     desc.artifactType = mediaTypeValue(artifactType, `${path}.artifactType`);
   }
   return desc;
+}
+
+function historyEntry(value: unknown, path: string): HistoryEntry {
+  const obj = asObject(value, path);
+  const entry: HistoryEntry = {};
+  for (const key of ["created", "created_by", "author", "comment"] as const) {
+    const text = optionalString(obj, key, path);
+    if (text !== undefined) entry[key] = text;
+  }
+  if (typeof obj.empty_layer === "boolean") entry.empty_layer = obj.empty_layer;
+  return entry;
 }
 
 function manifestFrom(doc: Json): ImageManifest {

@@ -7,15 +7,20 @@
 
 import { decompress } from "../archive/decompress.ts";
 import type { LayerOptions, TreeWriter } from "../archive/extract.ts";
-import { TarParser } from "../archive/tar_reader.ts";
+import { TarParser, type TarSink } from "../archive/tar_reader.ts";
 import { ArtifactError } from "../errors.ts";
-import { layerKind } from "../oci/media_types.ts";
+import { type LayerCompression, layerKind } from "../oci/media_types.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { pausePoint } from "../pause_point.ts";
 
-/** Annotation oras and the OCI spec use for a layer's file name. */
-export const TITLE_ANNOTATION = "org.opencontainers.image.title";
+/** Options for {@link applyTarLayer}. */
+export interface ApplyTarOptions extends LayerOptions {
+  /** Compression to assume instead of the media type's (oras unpack layers). */
+  compression?: LayerCompression;
+  /** Wraps the writer's sink, e.g. to check every entry before it is written. */
+  filter?: (sink: TarSink) => TarSink;
+}
 
 /**
  * Apply one tar layer (any supported compression) from `target` to `writer`.
@@ -29,17 +34,20 @@ export async function applyTarLayer(
   target: Target,
   layer: Descriptor,
   writer: TreeWriter,
-  options: LayerOptions = {},
+  options: ApplyTarOptions = {},
 ): Promise<void> {
+  const { compression: override, filter, ...layerOptions } = options;
   const kind = layerKind(layer.mediaType);
-  if (!kind.tar) {
+  if (!kind.tar && !override) {
     throw new ArtifactError(`layer ${layer.digest} (${layer.mediaType}) is not a tar layer`);
   }
+  const compression = override ?? kind.compression;
   const reader = (await target.fetchBlob(layer)).getReader();
-  const parser = new TarParser(writer.beginLayer({ label: shortDigest(layer.digest), ...options }));
+  const sink = writer.beginLayer({ label: shortDigest(layer.digest), ...layerOptions });
+  const parser = new TarParser(filter ? filter(sink) : sink);
   try {
     let first = true;
-    for await (const chunk of decompress(chunksOf(reader), kind.compression)) {
+    for await (const chunk of decompress(chunksOf(reader), compression)) {
       parser.write(chunk);
       if (first) {
         first = false;

@@ -8,11 +8,13 @@
 import { TreeWriter } from "../archive/extract.ts";
 import { ArtifactError } from "../errors.ts";
 import { type SelectedManifest, selectManifest } from "../format/select.ts";
-import { layerKind } from "../oci/media_types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { applyTarLayer, shortDigest } from "./apply_layers.ts";
+import { applyFileLayer, insideDirectory } from "./apply_artifact.ts";
+import { BUNDLE_NOTE, currentUmask, imgpkgMode } from "./imgpkg.ts";
+import { planLayers, type PlannedLayer } from "../format/layer_plan.ts";
 import { recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
 
 /** Options for {@link pull}. */
@@ -25,13 +27,37 @@ export interface PullOptions {
   /** Most bytes of file content to write. */
   maxBytes?: number;
   onWarning?: (message: string) => void;
+  /** Receives notes (e.g. that an imgpkg bundle's nested images are not fetched). */
+  onInfo?: (message: string) => void;
+}
+
+async function applyPlanned(
+  target: Target,
+  planned: PlannedLayer,
+  writer: TreeWriter,
+  mapMode: ((mode: number) => number) | undefined,
+): Promise<void> {
+  const layer = planned.descriptor;
+  switch (planned.action) {
+    case "tar":
+      return await applyTarLayer(target, layer, writer, { mapMode });
+    case "unpack":
+      return await applyTarLayer(target, layer, writer, {
+        compression: planned.compression,
+        filter: insideDirectory(planned.title!),
+      });
+    case "file":
+      return await applyFileLayer(target, layer, writer, planned.title!);
+    case "skip":
+      return;
+  }
 }
 
 /** What a pull wrote. */
 export interface PullResult {
   /** What the reference resolved to (manifest or index). */
   resolved: Descriptor;
-  selected: Omit<SelectedManifest, "bytes" | "manifest">;
+  selected: Omit<SelectedManifest, "bytes" | "manifest" | "config">;
   layers: Descriptor[];
   output: string;
 }
@@ -59,38 +85,37 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
   const resolved = await target.resolve(options.tagOrDigest);
   const selected = await selectManifest(target, resolved, options.platform);
   const layers = selected.manifest.layers;
-  for (const layer of layers) {
-    const kind = layerKind(layer.mediaType);
-    if (!kind.tar) {
-      throw new ArtifactError(
-        `layer ${
-          shortDigest(layer.digest)
-        } has media type ${layer.mediaType}, which is not a tar layer; ` +
-          `non-tar artifact layers are not supported yet`,
+  const plan = planLayers(selected.manifest, selected.format);
+  for (const planned of plan) {
+    if (planned.action === "skip") {
+      options.onWarning?.(
+        `skipping layer ${shortDigest(planned.descriptor.digest)}: ${planned.reason}`,
       );
     }
   }
+  if (plan.length > 0 && plan.every((p) => p.action === "skip")) {
+    throw new ArtifactError(
+      `nothing to pull from ${target.name}: none of its ${plan.length} layers can be written as files`,
+    );
+  }
+  const imgpkg = selected.format.kind === "imgpkg-image" ||
+    selected.format.kind === "imgpkg-bundle";
+  if (selected.format.kind === "imgpkg-bundle") options.onInfo?.(BUNDLE_NOTE);
+  const umask = currentUmask();
+  const mapMode = imgpkg ? (mode: number) => imgpkgMode(mode, umask) : undefined;
   await replaceDirectory(options.output, async (dir) => {
     const writer = new TreeWriter(dir, {
       maxBytes: options.maxBytes,
       onWarning: options.onWarning,
     });
     try {
-      for (const layer of layers) {
-        if (layerKind(layer.mediaType).foreign) {
-          options.onWarning?.(
-            `skipping foreign layer ${shortDigest(layer.digest)} (${layer.mediaType})`,
-          );
-          continue;
-        }
-        await applyTarLayer(target, layer, writer);
-      }
+      for (const planned of plan) await applyPlanned(target, planned, writer, mapMode);
       writer.finish();
     } catch (e) {
       writer.abort();
       throw e;
     }
   });
-  const { bytes: _bytes, manifest: _manifest, ...summary } = selected;
+  const { bytes: _bytes, manifest: _manifest, config: _config, ...summary } = selected;
   return { resolved, selected: summary, layers, output: options.output };
 }

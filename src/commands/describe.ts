@@ -1,0 +1,75 @@
+/**
+ * `describe REF` reports what a reference holds and how pull reads it;
+ * `manifest REF` prints a manifest's exact stored bytes (like `oras manifest
+ * fetch` and `crane manifest`).
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { describe } from "../format/describe.ts";
+import { selectManifest } from "../format/select.ts";
+import { parsePlatform } from "../oci/platform.ts";
+import { formatReference, parseReference, withDigest } from "../reference.ts";
+import { openTarget, tagOrDigestOf } from "../targets.ts";
+import { uiFor } from "../cli.ts";
+import { describeText } from "../ui/describe_text.ts";
+
+interface RefOptions {
+  platform?: string;
+  ociLayout: boolean;
+}
+
+/** The `describe` command. */
+export function describeCommand(): Command {
+  return new Command("describe")
+    .description(
+      "Show what a reference holds: the detected format and why, platforms (attestations " +
+        "marked), the manifest pull would use, its config, layers and annotations.",
+    )
+    .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
+    .option("--platform <os/arch[/variant]>", "describe the entry pull --platform would use")
+    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .action(async (reference: string, opts: RefOptions, command: Command) => {
+      const ui = uiFor(command);
+      const ref = parseReference(reference, { ociLayout: opts.ociLayout });
+      const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+      const target = await openTarget(ref);
+      try {
+        const resolved = await target.resolve(tagOrDigestOf(ref));
+        const description = await describe(target, resolved, platform);
+        const shown = formatReference(withDigest(ref, resolved.digest));
+        ui.result({ reference: shown, ...description }, describeText(shown, description));
+      } finally {
+        await target.close?.();
+      }
+    });
+}
+
+/** The `manifest` command. */
+export function manifestCommand(): Command {
+  return new Command("manifest")
+    .description(
+      "Print a manifest or index exactly as stored. With --platform, print the manifest an " +
+        "index gives for that platform.",
+    )
+    .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
+    .option("--platform <os/arch[/variant]>", "follow an index to this platform's manifest")
+    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .action(async (reference: string, opts: RefOptions) => {
+      const ref = parseReference(reference, { ociLayout: opts.ociLayout });
+      const target = await openTarget(ref);
+      try {
+        const resolved = await target.resolve(tagOrDigestOf(ref));
+        const bytes = opts.platform
+          ? (await selectManifest(target, resolved, parsePlatform(opts.platform))).bytes
+          : await target.fetchManifest(resolved);
+        let written = 0;
+        while (written < bytes.byteLength) {
+          written += Deno.stdout.writeSync(bytes.subarray(written));
+        }
+      } finally {
+        await target.close?.();
+      }
+    });
+}

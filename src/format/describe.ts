@@ -1,0 +1,186 @@
+/**
+ * `describe`: what a reference holds, what it was recognised as and why, its
+ * platforms, and what pull would do with each layer. The JSON shape
+ * ({@link Description}) is documented in README.md and kept stable.
+ *
+ * @module
+ */
+
+import { ArtifactError } from "../errors.ts";
+import { formatPlatform, type Platform } from "../oci/platform.ts";
+import type { Annotations, Descriptor } from "../oci/types.ts";
+import { planLayers } from "./layer_plan.ts";
+import type { Target } from "../target.ts";
+import { type FormatKind, isAttestationEntry, REFERENCE_DIGEST_ANNOTATION } from "./detect.ts";
+import { inspect, type Inspected } from "./inspect.ts";
+import { selectFrom } from "./select.ts";
+import { TITLE_ANNOTATION } from "../oci/annotations.ts";
+
+/** One entry of an index. */
+export interface PlatformEntry {
+  /** `os/arch[/variant]`, or null when the entry names none. */
+  platform: string | null;
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** A buildx attestation manifest (never pulled). */
+  attestation: boolean;
+  /** For attestations: the digest of the image manifest it is about. */
+  attestationFor: string | null;
+}
+
+/** One layer and what pull does with it. */
+export interface LayerSummary {
+  mediaType: string;
+  digest: string;
+  size: number;
+  title: string | null;
+  /** `tar`, `unpack`, `file`, `skip`, or `refused` (pull would fail on it). */
+  action: string;
+  /** Why a layer is skipped or refused. */
+  reason: string | null;
+}
+
+/** A single manifest. */
+export interface ManifestSummary {
+  digest: string;
+  mediaType: string;
+  kind: FormatKind;
+  format: string;
+  evidence: string[];
+  artifactType: string | null;
+  config: { mediaType: string; digest: string; size: number };
+  /** The platform in the image config, or null (no image config, or empty os/architecture). */
+  platform: string | null;
+  annotations: Annotations;
+  layers: LayerSummary[];
+}
+
+/** What `describe` reports. */
+export interface Description {
+  digest: string;
+  mediaType: string;
+  size: number;
+  kind: FormatKind;
+  format: string;
+  evidence: string[];
+  artifactType: string | null;
+  annotations: Annotations;
+  /** Entries of an index; empty for a single manifest. */
+  platforms: PlatformEntry[];
+  /** The manifest pull would use, and why; null when none matches. */
+  selected: { digest: string; platform: string | null; reason: string } | null;
+  /** Why nothing is selected (e.g. no entry for the platform). */
+  selectionError: string | null;
+  /** Details of the selected manifest. */
+  manifest: ManifestSummary | null;
+}
+
+/**
+ * Describe what `descriptor` points at in `target`; `platform` as `pull
+ * --platform` would take it.
+ *
+ * @example
+ * ```ts ignore
+ * const d = await describe(target, await target.resolve("v1"));
+ * console.log(d.format, d.evidence);
+ * ```
+ */
+export async function describe(
+  target: Target,
+  descriptor: Descriptor,
+  platform?: Platform,
+): Promise<Description> {
+  const top = await inspect(target, descriptor);
+  const description: Description = {
+    digest: descriptor.digest,
+    mediaType: top.parsed.kind === "index"
+      ? top.parsed.index.mediaType ?? descriptor.mediaType
+      : top.parsed.manifest.mediaType ?? descriptor.mediaType,
+    size: descriptor.size,
+    kind: top.format.kind,
+    format: top.format.label,
+    evidence: top.format.evidence,
+    artifactType: top.format.artifactType ?? null,
+    annotations:
+      (top.parsed.kind === "index"
+        ? top.parsed.index.annotations
+        : top.parsed.manifest.annotations) ?? {},
+    platforms: top.parsed.kind === "index" ? top.parsed.index.manifests.map(entryOf) : [],
+    selected: null,
+    selectionError: null,
+    manifest: null,
+  };
+  try {
+    const selected = await selectFrom(target, top, platform);
+    description.selected = {
+      digest: selected.descriptor.digest,
+      platform: selected.platform ? formatPlatform(selected.platform) : null,
+      reason: selected.reason,
+    };
+    description.manifest = summarise({
+      descriptor: selected.descriptor,
+      bytes: selected.bytes,
+      parsed: { kind: "manifest", manifest: selected.manifest },
+      config: selected.config,
+      format: selected.format,
+    });
+  } catch (e) {
+    if (!(e instanceof ArtifactError)) throw e;
+    description.selectionError = e.message;
+  }
+  return description;
+}
+
+function entryOf(entry: Descriptor): PlatformEntry {
+  const attestation = isAttestationEntry(entry);
+  return {
+    platform: entry.platform ? formatPlatform(entry.platform) : null,
+    digest: entry.digest,
+    mediaType: entry.mediaType,
+    size: entry.size,
+    attestation,
+    attestationFor: attestation ? entry.annotations?.[REFERENCE_DIGEST_ANNOTATION] ?? null : null,
+  };
+}
+
+function summarise(inspected: Inspected): ManifestSummary {
+  if (inspected.parsed.kind !== "manifest") throw new Error("expected a manifest");
+  const manifest = inspected.parsed.manifest;
+  const config = inspected.config;
+  return {
+    digest: inspected.descriptor.digest,
+    mediaType: manifest.mediaType ?? inspected.descriptor.mediaType,
+    kind: inspected.format.kind,
+    format: inspected.format.label,
+    evidence: inspected.format.evidence,
+    artifactType: manifest.artifactType ?? null,
+    config: {
+      mediaType: manifest.config.mediaType,
+      digest: manifest.config.digest,
+      size: manifest.config.size,
+    },
+    platform: config?.os && config.architecture ? formatPlatform(config) : null,
+    annotations: manifest.annotations ?? {},
+    layers: manifest.layers.map((layer): LayerSummary => {
+      const base = {
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        size: layer.size,
+        title: layer.annotations?.[TITLE_ANNOTATION] ?? null,
+      };
+      try {
+        const [planned] = planLayers({ ...manifest, layers: [layer] }, inspected.format);
+        return {
+          ...base,
+          title: planned.title ?? base.title,
+          action: planned.action,
+          reason: planned.reason ?? null,
+        };
+      } catch (e) {
+        if (!(e instanceof ArtifactError)) throw e;
+        return { ...base, action: "refused", reason: e.message };
+      }
+    }),
+  };
+}

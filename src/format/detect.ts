@@ -1,0 +1,209 @@
+/**
+ * The format detector: what tool (or shape) produced a manifest or index,
+ * with the evidence, so that pull can apply the right rules and `describe`
+ * can say why.
+ *
+ * @module
+ */
+
+import { DOCKER, isImageConfigMediaType, OCI } from "../oci/media_types.ts";
+import { formatPlatform, isUnknownPlatform } from "../oci/platform.ts";
+import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from "../oci/types.ts";
+import { TOOL_ANNOTATION, TOOL_NAME } from "../version.ts";
+
+/** The kinds of content the detector tells apart. */
+export type FormatKind =
+  /** A single manifest pushed by artifact-cli (image or per-file artifact). */
+  | "artifact-cli"
+  /** An index pushed by artifact-cli with `--platform`. */
+  | "artifact-cli-index"
+  /** A Carvel imgpkg image (`imgpkg push -i`). */
+  | "imgpkg-image"
+  /** A Carvel imgpkg bundle (`imgpkg push -b`). */
+  | "imgpkg-bundle"
+  /** An OCI index of platform images (docker buildx, buildah, podman), maybe with attestations. */
+  | "buildx-index"
+  /** A Docker manifest list. */
+  | "docker-manifest-list"
+  /** An OCI index whose entries carry no platforms (e.g. a collection of artifacts). */
+  | "oci-index"
+  /** A plain OCI or Docker image. */
+  | "image"
+  /** An OCI artifact: `artifactType`, or a config that is not an image config. */
+  | "artifact";
+
+/** What the detector found. */
+export interface DetectedFormat {
+  kind: FormatKind;
+  /** Human-readable name, e.g. `imgpkg bundle`. */
+  label: string;
+  /** Why: one line per fact that decided it. */
+  evidence: string[];
+  /** For indexes: whether buildx attestation manifests are present. */
+  attestations?: boolean;
+  /** For artifacts: the artifact type (`artifactType`, else the config media type). */
+  artifactType?: string;
+}
+
+/** Annotation buildx puts on attestation manifests in an index. */
+export const REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type";
+/** Annotation naming the image manifest an attestation is about. */
+export const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
+/** Config label imgpkg sets on bundles. */
+export const IMGPKG_BUNDLE_LABEL = "dev.carvel.imgpkg.bundle";
+
+/** True for index entries that are not runnable images (buildx attestations). */
+export function isAttestationEntry(entry: Descriptor): boolean {
+  return entry.annotations?.[REFERENCE_TYPE_ANNOTATION] === "attestation-manifest" ||
+    isUnknownPlatform(entry.platform);
+}
+
+/**
+ * Classify an index or manifest list.
+ *
+ * @example
+ * ```ts
+ * import { detectIndexFormat } from "./detect.ts";
+ * const format = detectIndexFormat({ schemaVersion: 2, manifests: [] });
+ * console.assert(format.kind === "oci-index");
+ * ```
+ */
+export function detectIndexFormat(index: ImageIndex): DetectedFormat {
+  const attestations = index.manifests.filter(isAttestationEntry);
+  const images = index.manifests.filter((m) => !isAttestationEntry(m));
+  const platforms = images.filter((m) => m.platform).map((m) => formatPlatform(m.platform!));
+  const platformLine = platforms.length
+    ? `entries for ${platforms.join(", ")}`
+    : "no entry carries a platform";
+  if (index.annotations?.[TOOL_ANNOTATION] === TOOL_NAME) {
+    return {
+      kind: "artifact-cli-index",
+      label: "artifact-cli multi-platform push",
+      evidence: [`index annotation ${TOOL_ANNOTATION}: ${TOOL_NAME}`, platformLine],
+      attestations: attestations.length > 0,
+    };
+  }
+  if (index.mediaType === DOCKER.manifestList) {
+    return {
+      kind: "docker-manifest-list",
+      label: "Docker manifest list",
+      evidence: [`media type ${DOCKER.manifestList}`, platformLine],
+      attestations: attestations.length > 0,
+    };
+  }
+  const evidence = [`media type ${index.mediaType ?? `${OCI.index} (implied)`}`, platformLine];
+  if (platforms.length === 0) {
+    return { kind: "oci-index", label: "OCI image index", evidence, attestations: false };
+  }
+  if (attestations.length) {
+    evidence.push(
+      `${attestations.length} attestation manifest${
+        attestations.length > 1 ? "s" : ""
+      } (${REFERENCE_TYPE_ANNOTATION}: attestation-manifest, platform unknown/unknown)`,
+    );
+  }
+  return {
+    kind: "buildx-index",
+    label: `multi-platform OCI index (buildx shape) ${
+      attestations.length ? "with" : "without"
+    } attestations`,
+    evidence,
+    attestations: attestations.length > 0,
+  };
+}
+
+/**
+ * Classify an image manifest. `config` is the parsed image config when the
+ * manifest's config is an image config (imgpkg is recognised by it);
+ * undefined otherwise.
+ *
+ * @example
+ * ```ts
+ * import { detectManifestFormat } from "./detect.ts";
+ * const format = detectManifestFormat({
+ *   schemaVersion: 2,
+ *   config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest: "sha256:" + "0".repeat(64), size: 2 },
+ *   layers: [],
+ * });
+ * console.assert(format.kind === "artifact");
+ * ```
+ */
+export function detectManifestFormat(
+  manifest: ImageManifest,
+  config?: ImageConfig,
+): DetectedFormat {
+  const mediaType = manifest.mediaType ?? `${OCI.manifest} (implied)`;
+  const configType = manifest.config.mediaType;
+  const artifactType = manifest.artifactType ??
+    (isImageConfigMediaType(configType) ? undefined : configType);
+  const artifactEvidence = manifest.artifactType
+    ? `artifactType ${manifest.artifactType}`
+    : configType === OCI.empty
+    ? `empty config (${OCI.empty})`
+    : `config media type ${configType} is not an image config`;
+
+  if (manifest.annotations?.[TOOL_ANNOTATION] === TOOL_NAME) {
+    const evidence = [`manifest annotation ${TOOL_ANNOTATION}: ${TOOL_NAME}`];
+    if (artifactType) evidence.push(artifactEvidence);
+    const format: DetectedFormat = {
+      kind: "artifact-cli",
+      label: artifactType ? "artifact-cli push (per-file artifact)" : "artifact-cli push",
+      evidence,
+    };
+    if (artifactType) format.artifactType = artifactType;
+    return format;
+  }
+  if (artifactType) {
+    return {
+      kind: "artifact",
+      label: "OCI artifact",
+      evidence: [artifactEvidence],
+      artifactType,
+    };
+  }
+  const labels = config?.config?.Labels ?? {};
+  if (labels[IMGPKG_BUNDLE_LABEL] !== undefined) {
+    return {
+      kind: "imgpkg-bundle",
+      label: "imgpkg bundle",
+      evidence: [
+        `config label ${IMGPKG_BUNDLE_LABEL}: ${JSON.stringify(labels[IMGPKG_BUNDLE_LABEL])}`,
+        `media type ${mediaType}`,
+      ],
+    };
+  }
+  const imgpkg = imgpkgEvidence(manifest, config);
+  if (imgpkg) return { kind: "imgpkg-image", label: "imgpkg image", evidence: imgpkg };
+  const evidence = [`media type ${mediaType}`, `config media type ${configType}`];
+  if (config?.os || config?.architecture) {
+    evidence.push(`config platform ${formatPlatform(config)}`);
+  }
+  return {
+    kind: "image",
+    label: manifest.mediaType === DOCKER.manifest ? "Docker image" : "OCI image",
+    evidence,
+  };
+}
+
+/**
+ * imgpkg writes a Docker v2 manifest with a Docker config whose history is
+ * `created_by: imgpkg` (0.x releases) and whose os/architecture are empty.
+ * The history entry alone is decisive; an empty platform with Docker media
+ * types and gzip layers is the same shape from releases that wrote no history.
+ */
+function imgpkgEvidence(manifest: ImageManifest, config?: ImageConfig): string[] | undefined {
+  if (manifest.mediaType !== DOCKER.manifest || manifest.config.mediaType !== DOCKER.config) {
+    return undefined;
+  }
+  if (!config) return undefined;
+  const base = [`media type ${DOCKER.manifest}`, `config media type ${DOCKER.config}`];
+  if (config.history?.some((h) => h.created_by === "imgpkg" || h.author === "imgpkg")) {
+    return [...base, "config history created_by imgpkg"];
+  }
+  const allGzip = manifest.layers.length > 0 &&
+    manifest.layers.every((l) => l.mediaType === DOCKER.layerTarGzip);
+  if (config.os === "" && config.architecture === "" && allGzip) {
+    return [...base, "config has empty os and architecture (content without platform)"];
+  }
+  return undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * The text form of `describe` (the JSON form is the Description itself).
+ *
+ * @module
+ */
+
+import type { Description, ManifestSummary } from "../format/describe.ts";
+import { formatBytes } from "./progress.ts";
+
+/**
+ * Render a description as aligned, human-readable lines.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(describeText("oci:store:v1", description));
+ * ```
+ */
+export function describeText(reference: string, d: Description): string {
+  const lines: string[] = [];
+  lines.push(`Reference:   ${reference}`);
+  lines.push(`Digest:      ${d.digest}`);
+  lines.push(`Media type:  ${d.mediaType} (${formatBytes(d.size)})`);
+  lines.push(`Format:      ${d.format}`);
+  for (const [i, line] of d.evidence.entries()) {
+    lines.push(`${i === 0 ? "  because    " : "             "}${line}`);
+  }
+  if (d.artifactType) lines.push(`Artifact:    ${d.artifactType}`);
+  annotationLines(lines, d.annotations, "");
+  if (d.platforms.length) {
+    lines.push("Platforms:");
+    const width = Math.max(...d.platforms.map((p) => (p.platform ?? "(none)").length));
+    for (const p of d.platforms) {
+      const marks: string[] = [];
+      if (p.attestation) {
+        marks.push(`attestation${p.attestationFor ? ` of ${p.attestationFor}` : ""}, never pulled`);
+      }
+      if (d.selected?.digest === p.digest && !p.attestation) marks.push("selected");
+      lines.push(
+        `  ${(p.platform ?? "(none)").padEnd(width)}  ${p.digest}${
+          marks.length ? `  (${marks.join("; ")})` : ""
+        }`,
+      );
+    }
+  }
+  if (d.selectionError) lines.push(`Pull:        nothing selected: ${d.selectionError}`);
+  if (d.selected) lines.push(`Pull:        ${d.selected.reason}`);
+  if (d.manifest) manifestLines(lines, d.manifest, d.manifest.digest !== d.digest);
+  return lines.join("\n");
+}
+
+function manifestLines(lines: string[], m: ManifestSummary, header: boolean): void {
+  if (header) {
+    lines.push(`Manifest:    ${m.digest} (${m.format})`);
+    lines.push(`  media type ${m.mediaType}`);
+    for (const line of m.evidence) lines.push(`  because    ${line}`);
+    if (m.artifactType) lines.push(`  artifact   ${m.artifactType}`);
+    annotationLines(lines, m.annotations, "  ");
+  }
+  lines.push(
+    `Config:      ${m.config.mediaType}, ${formatBytes(m.config.size)}${
+      m.platform ? `, platform ${m.platform}` : ""
+    }`,
+  );
+  lines.push(`Layers:      ${m.layers.length}`);
+  for (const [i, l] of m.layers.entries()) {
+    const what = l.action === "file"
+      ? `file ${l.title}`
+      : l.action === "unpack"
+      ? `directory ${l.title}/`
+      : l.action === "tar"
+      ? "tar"
+      : `${l.action}: ${l.reason}`;
+    lines.push(
+      `  ${i + 1}. ${l.mediaType}  ${formatBytes(l.size)}  ${l.digest.slice(0, 19)}  ${what}`,
+    );
+  }
+}
+
+function annotationLines(lines: string[], annotations: Record<string, string>, indent: string) {
+  const keys = Object.keys(annotations);
+  if (!keys.length) return;
+  lines.push(`${indent}Annotations:`);
+  for (const key of keys) lines.push(`${indent}  ${key}: ${annotations[key]}`);
+}
