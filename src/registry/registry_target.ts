@@ -32,6 +32,8 @@ export interface RegistryTargetOptions {
   /** Where blobs were seen, for cross-repository mounts; default the user cache. */
   locations?: BlobLocations | null;
   retry?: RetryPolicy;
+  /** Tags asked for per page of the tag list (default 1000). */
+  tagPageSize?: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export class RegistryTarget implements Target {
   readonly #scopes: string[];
   readonly #locations: BlobLocations | null;
   readonly #policy: RetryPolicy;
+  readonly #tagPageSize: number;
   /** Manifest bytes fetched by resolve(), so fetchManifest() need not ask twice. */
   readonly #manifests = new Map<string, Uint8Array>();
 
@@ -62,6 +65,7 @@ export class RegistryTarget implements Target {
     this.#scopes = [`repository:${repository}:${options.write ? "pull,push" : "pull"}`];
     this.#locations = options.locations === undefined ? new BlobLocations() : options.locations;
     this.#policy = options.retry ?? defaultRetryPolicy();
+    this.#tagPageSize = options.tagPageSize ?? 1000;
   }
 
   async resolve(tagOrDigest?: string): Promise<Descriptor> {
@@ -217,7 +221,7 @@ export class RegistryTarget implements Target {
 
   async listTags(): Promise<string[]> {
     const tags: string[] = [];
-    let url: string | undefined = `/v2/${this.repository}/tags/list?n=1000`;
+    let url: string | undefined = `/v2/${this.repository}/tags/list?n=${this.#tagPageSize}`;
     for (let page = 0; url && page < 10_000; page++) {
       const response: Response = await this.client.send({
         method: "GET",
