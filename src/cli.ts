@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode } from "./errors.ts";
 import { describeError } from "./ui/errors.ts";
+import { rerunInsecure } from "./insecure.ts";
 import { type OutputFormat, Ui } from "./ui/output.ts";
 import { VERSION } from "./version.ts";
 import { pushCommand } from "./commands/push.ts";
@@ -70,6 +71,8 @@ export async function runCli(args: string[]): Promise<number> {
   const program = buildProgram();
   let debug = args.includes("--debug");
   try {
+    const childCode = await rerunInsecure(args);
+    if (childCode !== undefined) return childCode;
     await program.parseAsync(args, { from: "user" });
     return ExitCode.ok;
   } catch (error) {

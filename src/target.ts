@@ -16,7 +16,15 @@ import type { Descriptor } from "./oci/types.ts";
 export interface BlobSource {
   readonly size: number;
   readonly path?: string;
+  /** Where the blob already is, so a registry can mount it instead of receiving it. */
+  readonly mountFrom?: RepositoryLocation;
   open(): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** A repository of a registry. */
+export interface RepositoryLocation {
+  registry: string;
+  repository: string;
 }
 
 /** A manifest's exact bytes together with the descriptor that addresses it. */
@@ -29,6 +37,9 @@ export interface FetchedManifest {
 export interface Target {
   /** Human-readable location, e.g. `oci:./store` or `localhost:5000/repo`. */
   readonly name: string;
+
+  /** Set by registry targets: which repository this is (copy uses it to mount). */
+  readonly location?: RepositoryLocation;
 
   /**
    * Descriptor of the manifest a tag or digest points at; NotFoundError if

@@ -4,16 +4,23 @@
  * @module
  */
 
-import { ArtifactError } from "./errors.ts";
 import { OciLayout } from "./layout/oci_layout.ts";
-import { formatReference, type Reference } from "./reference.ts";
+import type { Reference } from "./reference.ts";
+import { RegistryClient, type RegistryOptions } from "./registry/client.ts";
+import { RegistryTarget } from "./registry/registry_target.ts";
 import type { Target } from "./target.ts";
 
 /** Options for {@link openTarget}. */
 export interface OpenTargetOptions {
-  /** The target will be written to (a layout is created if missing). */
+  /** The target will be written to (a layout is created if missing; push access is asked). */
   write?: boolean;
+  /** How to reach registries (TLS, credentials, debug trace). */
+  registry?: RegistryOptions;
 }
+
+// One client per registry host and options, so tokens and the scheme are shared
+// by every repository a command touches on that host.
+const clients = new Map<string, RegistryClient>();
 
 /**
  * The target for a reference.
@@ -29,9 +36,20 @@ export interface OpenTargetOptions {
  */
 export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Target> {
   if (ref.kind === "layout") return await OciLayout.open(ref.path, { create: options.write });
-  throw new ArtifactError(
-    `registry references are not supported yet (${formatReference(ref)}); use an oci:PATH layout`,
-  );
+  const registry = options.registry ?? {};
+  const key = JSON.stringify([
+    ref.registry,
+    registry.plainHttp,
+    registry.insecure,
+    registry.caFile,
+    registry.credentials,
+  ]);
+  let client = clients.get(key);
+  if (!client) {
+    client = new RegistryClient(ref.registry, registry);
+    clients.set(key, client);
+  }
+  return new RegistryTarget(client, ref.repository, { write: options.write });
 }
 
 /** The tag or digest to resolve for a reference (digest wins). */

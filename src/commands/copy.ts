@@ -13,14 +13,15 @@ import { uiFor } from "../cli.ts";
 import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { integerIn } from "./options.ts";
+import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 
-interface CopyOptions {
+interface CopyOptions extends RegistryFlags {
   concurrency: number;
 }
 
 /** The `copy` command. */
 export function copyCommand(): Command {
-  return new Command("copy")
+  return addRegistryOptions(new Command("copy"))
     .alias("cp")
     .description(
       "Copy an image, multi-platform index (all platforms and attestations) or artifact from one " +
@@ -39,8 +40,9 @@ export function copyCommand(): Command {
       const dstRef = parseReference(destination, { defaultTag: srcRef.tag ?? "latest" });
       const tag = dstRef.tag ?? (dstRef.digest ? undefined : srcRef.tag);
       const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
-      const from = await openTarget(srcRef);
-      const to = withProgress(await openTarget(dstRef, { write: true }), progress);
+      const registry = await registryOptions(opts, ui);
+      const from = await openTarget(srcRef, { registry });
+      const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
       let bytes = 0;
       try {
         const result = await copyGraph(from, tagOrDigestOf(srcRef), to, tag, {

@@ -13,16 +13,17 @@ import { parsePlatform } from "../oci/platform.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../cli.ts";
+import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { describeText } from "../ui/describe_text.ts";
 
-interface RefOptions {
+interface RefOptions extends RegistryFlags {
   platform?: string;
   ociLayout: boolean;
 }
 
 /** The `describe` command. */
 export function describeCommand(): Command {
-  return new Command("describe")
+  return addRegistryOptions(new Command("describe"))
     .description(
       "Show what a reference holds: the detected format and why, platforms (attestations " +
         "marked), the manifest pull would use, its config, layers and annotations.",
@@ -34,7 +35,7 @@ export function describeCommand(): Command {
       const ui = uiFor(command);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
-      const target = await openTarget(ref);
+      const target = await openTarget(ref, { registry: await registryOptions(opts, ui) });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
         const description = await describe(target, resolved, platform);
@@ -48,7 +49,7 @@ export function describeCommand(): Command {
 
 /** The `manifest` command. */
 export function manifestCommand(): Command {
-  return new Command("manifest")
+  return addRegistryOptions(new Command("manifest"))
     .description(
       "Print a manifest or index exactly as stored. With --platform, print the manifest an " +
         "index gives for that platform.",
@@ -56,9 +57,11 @@ export function manifestCommand(): Command {
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
     .option("--platform <os/arch[/variant]>", "follow an index to this platform's manifest")
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
-    .action(async (reference: string, opts: RefOptions) => {
+    .action(async (reference: string, opts: RefOptions, command: Command) => {
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
-      const target = await openTarget(ref);
+      const target = await openTarget(ref, {
+        registry: await registryOptions(opts, uiFor(command)),
+      });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
         const bytes = opts.platform

@@ -10,11 +10,12 @@ import { pull } from "../pull/pull.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../cli.ts";
+import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { parseSize } from "./options.ts";
 import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
-interface PullOptions {
+interface PullOptions extends RegistryFlags {
   outputDir: string;
   platform?: string;
   maxSize?: number;
@@ -23,7 +24,7 @@ interface PullOptions {
 
 /** The `pull` command. */
 export function pullCommand(): Command {
-  return new Command("pull")
+  const command = new Command("pull")
     .description(
       "Pull an image or artifact into a directory. The directory is replaced only when the " +
         "pull succeeds.",
@@ -32,41 +33,48 @@ export function pullCommand(): Command {
     .requiredOption("-o, --output-dir <dir>", "directory to create or replace")
     .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
     .option("--max-size <size>", "refuse content larger than this (e.g. 10G)", parseSize)
-    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .option("--oci-layout", "treat the reference as an OCI layout path", false);
+  return addRegistryOptions(command)
     .action(async (reference: string, opts: PullOptions, command: Command) => {
       const ui = uiFor(command);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
       const started = performance.now();
       const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
-      const target = withProgress(await openTarget(ref), progress);
-      const result = await pull(target, {
-        output: opts.outputDir,
-        tagOrDigest: tagOrDigestOf(ref),
-        platform: opts.platform ? parsePlatform(opts.platform) : undefined,
-        maxBytes: opts.maxSize,
-        onWarning: (m) => ui.warn(m),
-        onInfo: (m) => ui.info(m),
-      });
-      const pulled = formatReference(withDigest(ref, result.resolved.digest));
-      const size = result.layers.reduce((n, l) => n + l.size, 0);
-      progress.close(
-        `Pulled ${pulled} (${formatBytes(size)}, ${
-          formatDuration((performance.now() - started) / 1000)
-        })`,
-      );
-      ui.result(
-        {
-          reference: pulled,
-          digest: result.resolved.digest,
-          mediaType: result.resolved.mediaType,
-          manifest: result.selected.descriptor,
-          platform: result.selected.platform ?? null,
-          format: result.selected.format.kind,
-          reason: result.selected.reason,
-          layers: result.layers,
-          output: result.output,
-        },
-        `Pulled ${pulled} into ${result.output}`,
-      );
+      const registry = await registryOptions(opts, ui);
+      const target = withProgress(await openTarget(ref, { registry }), progress);
+      try {
+        const result = await pull(target, {
+          output: opts.outputDir,
+          tagOrDigest: tagOrDigestOf(ref),
+          platform: opts.platform ? parsePlatform(opts.platform) : undefined,
+          maxBytes: opts.maxSize,
+          onWarning: (m) => ui.warn(m),
+          onInfo: (m) => ui.info(m),
+        });
+        const pulled = formatReference(withDigest(ref, result.resolved.digest));
+        const size = result.layers.reduce((n, l) => n + l.size, 0);
+        progress.close(
+          `Pulled ${pulled} (${formatBytes(size)}, ${
+            formatDuration((performance.now() - started) / 1000)
+          })`,
+        );
+        ui.result(
+          {
+            reference: pulled,
+            digest: result.resolved.digest,
+            mediaType: result.resolved.mediaType,
+            manifest: result.selected.descriptor,
+            platform: result.selected.platform ?? null,
+            format: result.selected.format.kind,
+            reason: result.selected.reason,
+            layers: result.layers,
+            output: result.output,
+          },
+          `Pulled ${pulled} into ${result.output}`,
+        );
+      } finally {
+        progress.close();
+        await target.close?.();
+      }
     });
 }

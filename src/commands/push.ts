@@ -11,6 +11,7 @@ import { pushTree } from "../push/push_tree.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget } from "../targets.ts";
 import { uiFor } from "../cli.ts";
+import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { collect, integerIn, parseAnnotations } from "./options.ts";
 import {
   addPushModeOptions,
@@ -24,7 +25,7 @@ import {
 import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
-interface PushOptions extends PushModeOptions {
+interface PushOptions extends PushModeOptions, RegistryFlags {
   file?: string[];
   exclude?: string[];
   includeGit: boolean;
@@ -54,7 +55,7 @@ export function pushCommand(): Command {
     .option("--compression-level <n>", "gzip 1-9 or zstd 1-19", integerIn(1, 19))
     .option("--annotation <key=value>", "manifest annotation (repeatable)", collect)
     .option("--oci-layout", "treat the reference as an OCI layout path", false);
-  return addPushModeOptions(command)
+  return addRegistryOptions(addPushModeOptions(command))
     .action(async (reference: string, paths: string[], opts: PushOptions, command: Command) => {
       const ui = uiFor(command);
       const inputs = [...paths, ...(opts.file ?? [])];
@@ -65,38 +66,44 @@ export function pushCommand(): Command {
       const plan = planPush(inputs, opts, parseAnnotations(opts.annotation));
       const started = performance.now();
       const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
-      const target = withProgress(await openTarget(ref, { write: true }), progress);
-      const tag = ref.tag ?? (ref.digest ? undefined : "latest");
-      const common: CommonPushOptions = {
-        tag,
-        exclude: opts.exclude,
-        includeGit: opts.includeGit,
-        compression: opts.compression,
-        level: opts.compressionLevel,
-        onWarning: (m) => ui.warn(m),
-      };
-      const result: PushSummary = await pushPlanned(target, plan, common) ??
-        await pushTree(target, { inputs, annotations: plan.annotations, ...common });
-      const pushed = formatReference(withDigest(ref, result.descriptor.digest));
-      const size = pushedBytes(result);
-      progress.close(
-        `Pushed ${pushed} (${formatBytes(size)}, ${
-          formatDuration((performance.now() - started) / 1000)
-        })`,
-      );
-      ui.result(
-        {
-          reference: pushed,
-          tag: tag ?? null,
-          digest: result.descriptor.digest,
-          mediaType: result.descriptor.mediaType,
-          size: result.descriptor.size,
-          config: result.config ?? null,
-          layers: result.layers,
-          ...(result.manifests ? { manifests: result.manifests } : {}),
-          blobs: result.blobs,
-        },
-        pushed,
-      );
+      const registry = await registryOptions(opts, ui);
+      const target = withProgress(await openTarget(ref, { write: true, registry }), progress);
+      try {
+        const tag = ref.tag ?? (ref.digest ? undefined : "latest");
+        const common: CommonPushOptions = {
+          tag,
+          exclude: opts.exclude,
+          includeGit: opts.includeGit,
+          compression: opts.compression,
+          level: opts.compressionLevel,
+          onWarning: (m) => ui.warn(m),
+        };
+        const result: PushSummary = await pushPlanned(target, plan, common) ??
+          await pushTree(target, { inputs, annotations: plan.annotations, ...common });
+        const pushed = formatReference(withDigest(ref, result.descriptor.digest));
+        const size = pushedBytes(result);
+        progress.close(
+          `Pushed ${pushed} (${formatBytes(size)}, ${
+            formatDuration((performance.now() - started) / 1000)
+          })`,
+        );
+        ui.result(
+          {
+            reference: pushed,
+            tag: tag ?? null,
+            digest: result.descriptor.digest,
+            mediaType: result.descriptor.mediaType,
+            size: result.descriptor.size,
+            config: result.config ?? null,
+            layers: result.layers,
+            ...(result.manifests ? { manifests: result.manifests } : {}),
+            blobs: result.blobs,
+          },
+          pushed,
+        );
+      } finally {
+        progress.close();
+        await target.close?.();
+      }
     });
 }

@@ -11,9 +11,11 @@ import { writeFileAtomic } from "../layout/atomic.ts";
 import { formatSyncLock, parseSyncConfig, parseSyncLock, type SyncLock } from "../sync/config.ts";
 import { lockFor, sync } from "../sync/sync.ts";
 import { uiFor } from "../cli.ts";
+import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
+import { openTarget } from "../targets.ts";
 import { ArtifactError, NotFoundError } from "../errors.ts";
 
-interface SyncOptions {
+interface SyncOptions extends RegistryFlags {
   config: string;
   dest?: string;
   lockFile?: string;
@@ -31,7 +33,7 @@ async function readText(path: string, what: string): Promise<string | undefined>
 
 /** The `sync` command. */
 export function syncCommand(): Command {
-  return new Command("sync")
+  return addRegistryOptions(new Command("sync"))
     .description(
       "Pull every artifact listed in a config file into its directory (each replaced atomically), " +
         "filtered by includePaths/excludePaths and re-rooted by newRootPath.",
@@ -59,7 +61,13 @@ export function syncCommand(): Command {
         const lockText = await readText(opts.lockFile, "lock file");
         if (lockText !== undefined) lock = parseSyncLock(lockText, opts.lockFile);
       }
-      const results = await sync(config, { destination, lock, onWarning: (m) => ui.warn(m) });
+      const registry = await registryOptions(opts, ui);
+      const results = await sync(config, {
+        destination,
+        lock,
+        open: (artifact) => openTarget(artifact.reference, { registry }),
+        onWarning: (m) => ui.warn(m),
+      });
       if (opts.lockFile) {
         await writeFileAtomic(
           opts.lockFile,

@@ -84,6 +84,7 @@ export async function copyGraph(
           destination.pushBlob(descriptor, {
             size: descriptor.size,
             open: () => source.fetchBlob(descriptor),
+            mountFrom: source.location,
           }));
         record(descriptor, "copied");
       });

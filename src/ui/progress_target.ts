@@ -34,6 +34,9 @@ export function withProgress(target: Target, progress: Progress): Target {
     get name() {
       return target.name;
     },
+    get location() {
+      return target.location;
+    },
     resolve: (tagOrDigest) => target.resolve(tagOrDigest),
     fetchManifest: (descriptor) => target.fetchManifest(descriptor),
     async fetchBlob(descriptor) {
@@ -54,6 +57,7 @@ export function withProgress(target: Target, progress: Progress): Target {
       const counted: BlobSource = {
         size: source.size,
         path: source.path,
+        mountFrom: source.mountFrom,
         open: async () => {
           // A retried upload starts again from zero.
           task.add(-sent);

@@ -1,0 +1,155 @@
+/**
+ * Authorisation for one registry: basic credentials, or bearer tokens from
+ * the challenge's realm, cached per scope set. Secrets stay inside this
+ * module: nothing here logs or returns them in messages.
+ *
+ * @module
+ */
+
+import { AuthError } from "../errors.ts";
+import type { Challenge } from "./challenge.ts";
+import type { Credential } from "./credentials.ts";
+
+/** Performs the HTTP request for a token (the client supplies retries and TLS). */
+export type TokenFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Produces Authorization header values for requests to one registry.
+ *
+ * @example
+ * ```ts
+ * import { Authorizer } from "./auth.ts";
+ * const auth = new Authorizer("localhost:5000", async () => undefined, fetch);
+ * console.assert((await auth.header(["repository:a:pull"])) === undefined);
+ * ```
+ */
+export class Authorizer {
+  #challenge: Challenge | undefined;
+  #credential: Promise<Credential | undefined> | undefined;
+  readonly #tokens = new Map<string, CachedToken>();
+
+  constructor(
+    readonly registry: string,
+    readonly loadCredential: () => Promise<Credential | undefined>,
+    readonly fetchToken: TokenFetch,
+  ) {}
+
+  /** Record the challenge of a 401 answer (from the ping or any request). */
+  setChallenge(challenge: Challenge | undefined): void {
+    if (challenge) this.#challenge = challenge;
+  }
+
+  /** The scheme the registry asked for, if any. */
+  get scheme(): string | undefined {
+    return this.#challenge?.scheme;
+  }
+
+  #credentialOnce(): Promise<Credential | undefined> {
+    return this.#credential ??= this.loadCredential();
+  }
+
+  /** Where the credentials come from, for messages; never the secret. */
+  async credentialSource(): Promise<string | undefined> {
+    return (await this.#credentialOnce())?.source;
+  }
+
+  /** The Authorization header for `scopes`, or undefined for anonymous access. */
+  async header(scopes: string[]): Promise<string | undefined> {
+    const challenge = this.#challenge;
+    if (!challenge) return undefined;
+    if (challenge.scheme === "basic") {
+      const credential = await this.#credentialOnce();
+      if (!credential?.username || credential.password === undefined) return undefined;
+      return `Basic ${base64(`${credential.username}:${credential.password}`)}`;
+    }
+    if (challenge.scheme === "bearer") return `Bearer ${await this.#token(scopes)}`;
+    throw new AuthError(
+      `${this.registry} asks for unsupported authentication "${challenge.scheme}"`,
+    );
+  }
+
+  /** Forget cached tokens for `scopes` (after a 401 that says they are not enough). */
+  invalidate(scopes: string[]): void {
+    this.#tokens.delete(scopeKey(scopes));
+  }
+
+  async #token(scopes: string[]): Promise<string> {
+    const key = scopeKey(scopes);
+    const cached = this.#tokens.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.token;
+    const challenge = this.#challenge!;
+    const realm = challenge.params.realm;
+    if (!realm) throw new AuthError(`${this.registry} sent a bearer challenge without a realm`);
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new AuthError(`${this.registry} sent an invalid token realm`);
+    }
+    const credential = await this.#credentialOnce();
+    const service = challenge.params.service;
+    let response: Response;
+    if (credential?.identityToken) {
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: credential.identityToken,
+        client_id: "artifact-cli",
+      });
+      if (service) form.set("service", service);
+      if (scopes.length) form.set("scope", scopes.join(" "));
+      response = await this.fetchToken(url.href, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+      });
+    } else {
+      if (service) url.searchParams.set("service", service);
+      for (const scope of scopes) url.searchParams.append("scope", scope);
+      const headers: Record<string, string> = {};
+      if (credential?.username && credential.password !== undefined) {
+        headers.Authorization = `Basic ${base64(`${credential.username}:${credential.password}`)}`;
+        url.searchParams.set("account", credential.username);
+      }
+      response = await this.fetchToken(url.href, { method: "GET", headers });
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new AuthError(
+        credential
+          ? `authentication failed for ${this.registry} (credentials from ${credential.source})`
+          : `authentication required for ${this.registry}: no credentials found (use login or --username)`,
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new AuthError(`token service for ${this.registry} answered ${response.status}`);
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = await response.json();
+    } catch {
+      throw new AuthError(`token service for ${this.registry} sent an invalid answer`);
+    }
+    const token = body.token ?? body.access_token;
+    if (typeof token !== "string" || !token) {
+      throw new AuthError(`token service for ${this.registry} sent no token`);
+    }
+    // Refresh a little early; tokens without expiry last 60 s per the spec.
+    const lifetime = (typeof body.expires_in === "number" ? body.expires_in : 60) * 1000;
+    this.#tokens.set(key, { token, expiresAt: Date.now() + Math.max(0, lifetime - 10_000) });
+    return token;
+  }
+}
+
+function scopeKey(scopes: string[]): string {
+  return [...scopes].sort().join(" ");
+}
+
+function base64(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}

@@ -1,0 +1,206 @@
+/**
+ * Moving blob bytes: downloads that resume with `Range` after a dropped
+ * connection, and uploads (mount, monolithic PUT, or streamed PATCH + PUT).
+ *
+ * @module
+ */
+
+import { ArtifactError, IntegrityError } from "../errors.ts";
+import type { Descriptor } from "../oci/types.ts";
+import { type BlobSource, readAll } from "../target.ts";
+import type { RegistryClient } from "./client.ts";
+import { backoffMs, isRetryableError, type RetryPolicy } from "./retry.ts";
+
+/** Blobs up to this size are uploaded in one PUT; larger ones are streamed. */
+export const MONOLITHIC_UPLOAD_LIMIT = 1024 * 1024;
+
+/**
+ * A body that survives dropped connections: when reading fails part-way,
+ * `refetch(offset)` asks for the rest (a `Range` request) and reading goes
+ * on. A server that ignores Range (200) is read from the start and the bytes
+ * already delivered are skipped.
+ */
+export function resumableBody(
+  first: Response,
+  refetch: (offset: number) => Promise<Response>,
+  policy: RetryPolicy,
+): ReadableStream<Uint8Array> {
+  let reader = first.body!.getReader();
+  let delivered = 0;
+  let skip = 0;
+  let failures = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (e) {
+          if (!isRetryableError(e) || ++failures >= policy.attempts) throw e;
+          await policy.sleep(backoffMs(policy, failures, null));
+          const response = await refetch(delivered);
+          if (response.status === 206) {
+            skip = 0;
+          } else if (response.status === 200) {
+            skip = delivered;
+          } else {
+            await response.body?.cancel();
+            throw new ArtifactError(
+              `resuming a download failed: the registry answered ${response.status}`,
+            );
+          }
+          reader = response.body!.getReader();
+          continue;
+        }
+        if (result.done) {
+          controller.close();
+          return;
+        }
+        let chunk = result.value;
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.byteLength);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+          if (chunk.byteLength === 0) continue;
+        }
+        delivered += chunk.byteLength;
+        controller.enqueue(chunk);
+        return;
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** Where an upload goes and how to reach it. */
+export interface UploadContext {
+  client: RegistryClient;
+  repository: string;
+  /** Scopes for the repository being pushed to. */
+  scopes: string[];
+  policy: RetryPolicy;
+}
+
+/**
+ * Try to mount `descriptor` from each of `sources` (other repositories of the
+ * same registry). Returns "mounted", or the upload URL the registry opened
+ * instead (so the caller can upload there), or undefined when no mount was
+ * attempted.
+ */
+export async function tryMount(
+  context: UploadContext,
+  descriptor: Descriptor,
+  sources: string[],
+): Promise<"mounted" | string | undefined> {
+  let location: string | undefined;
+  for (const from of sources.slice(0, 3)) {
+    const query = new URLSearchParams({ mount: descriptor.digest, from });
+    const response = await context.client.send({
+      method: "POST",
+      url: `/v2/${context.repository}/blobs/uploads/?${query}`,
+      scopes: [...context.scopes, `repository:${from}:pull`],
+      headers: { "Content-Length": "0" },
+    });
+    await response.body?.cancel();
+    if (response.status === 201) return "mounted";
+    if (response.status === 202 && response.headers.has("location")) {
+      location ??= new URL(response.headers.get("location")!, await context.client.base()).href;
+      // The registry opened an ordinary upload; one is enough.
+      break;
+    }
+  }
+  return location;
+}
+
+/**
+ * Upload a blob: monolithic PUT when small, else a streamed PATCH then PUT.
+ * A failure part-way restarts the whole upload (bounded by the policy),
+ * reopening the source. `location` is an upload the registry already opened.
+ */
+export async function uploadBlob(
+  context: UploadContext,
+  descriptor: Descriptor,
+  source: BlobSource,
+  location?: string,
+): Promise<void> {
+  const { client, repository, scopes, policy } = context;
+  for (let attempt = 1;; attempt++) {
+    try {
+      let url = location ?? await startUpload(context);
+      location = undefined;
+      if (source.size <= MONOLITHIC_UPLOAD_LIMIT) {
+        const bytes = await readAll(await source.open());
+        await finishUpload(context, descriptor, url, bytes);
+        return;
+      }
+      const patch = await client.send({
+        method: "PATCH",
+        url,
+        scopes,
+        headers: { "Content-Type": "application/octet-stream" },
+        body: await source.open(),
+        retry: false,
+      });
+      if (patch.status !== 202 && patch.status !== 204) {
+        await client.failure(patch, `upload of ${descriptor.digest}`);
+      }
+      await patch.body?.cancel();
+      url = new URL(patch.headers.get("location") ?? url, url).href;
+      await finishUpload(context, descriptor, url);
+      return;
+    } catch (e) {
+      if (
+        attempt >= policy.attempts || !(isRetryableError(e) || isRetryableError((e as Error).cause))
+      ) {
+        throw e;
+      }
+      await policy.sleep(backoffMs(policy, attempt, null));
+    }
+  }
+
+  async function startUpload(ctx: UploadContext): Promise<string> {
+    const response = await ctx.client.send({
+      method: "POST",
+      url: `/v2/${repository}/blobs/uploads/`,
+      scopes,
+      headers: { "Content-Length": "0" },
+    });
+    const where = response.headers.get("location");
+    if (response.status !== 202 || !where) {
+      await ctx.client.failure(response, `upload to ${repository}`);
+    }
+    await response.body?.cancel();
+    return new URL(where!, await ctx.client.base()).href;
+  }
+}
+
+async function finishUpload(
+  context: UploadContext,
+  descriptor: Descriptor,
+  location: string,
+  bytes?: Uint8Array<ArrayBuffer>,
+): Promise<void> {
+  const url = new URL(location);
+  url.searchParams.set("digest", descriptor.digest);
+  const response = await context.client.send({
+    method: "PUT",
+    url: url.href,
+    scopes: context.scopes,
+    headers: {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(bytes?.byteLength ?? 0),
+    },
+    body: bytes ?? new Uint8Array(0),
+    retry: false,
+  });
+  if (response.status !== 201 && response.status !== 204) {
+    await context.client.failure(response, `blob ${descriptor.digest}`);
+  }
+  await response.body?.cancel();
+  const stored = response.headers.get("docker-content-digest");
+  if (stored && stored !== descriptor.digest) {
+    throw new IntegrityError(`the registry stored ${stored} instead of ${descriptor.digest}`);
+  }
+}

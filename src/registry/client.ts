@@ -1,0 +1,304 @@
+/**
+ * HTTP to one registry host: scheme choice (HTTPS, plain HTTP for loopback),
+ * TLS options, authorisation with re-challenge, retries, manual redirects
+ * that never carry credentials to another host, and `--debug` traces that
+ * never show a secret.
+ *
+ * @module
+ */
+
+import { ArtifactError, AuthError, IntegrityError, NotFoundError } from "../errors.ts";
+import { Authorizer } from "./auth.ts";
+import { parseChallenges } from "./challenge.ts";
+import { type ExplicitCredentials, findCredential } from "./credentials.ts";
+import {
+  backoffMs,
+  defaultRetryPolicy,
+  isRetryableError,
+  isRetryableStatus,
+  type RetryPolicy,
+} from "./retry.ts";
+
+/** How to reach a registry. */
+export interface RegistryOptions {
+  /** Use HTTP, never HTTPS. */
+  plainHttp?: boolean;
+  /** Accept any TLS certificate (the CLI re-runs itself under Deno's flag for it). */
+  insecure?: boolean;
+  /** PEM file of extra CA certificates. */
+  caFile?: string;
+  /** Explicit credentials (flags). */
+  credentials?: ExplicitCredentials;
+  /** Receives one line per HTTP request (`--debug`). */
+  log?: (line: string) => void;
+  retry?: RetryPolicy;
+}
+
+/** A request to the registry. */
+export interface RegistryRequest {
+  method: string;
+  /** Path below the host (`/v2/...`) or an absolute URL (upload locations). */
+  url: string;
+  /** Token scopes, e.g. `repository:team/app:pull`. */
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** A body, or a function giving a fresh body for each attempt. */
+  body?: BodyInit | (() => Promise<BodyInit>);
+  /** Retry transient failures (default true). Off for non-repeatable uploads. */
+  retry?: boolean;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/** True for hosts that default to plain HTTP: localhost, 127.0.0.0/8, [::1]. */
+export function isLoopbackRegistry(registry: string): boolean {
+  return LOOPBACK.test(registry);
+}
+
+/**
+ * One registry host. Create it once per host and reuse it for every
+ * repository: it caches the scheme, the challenge and tokens.
+ */
+export class RegistryClient {
+  readonly #policy: RetryPolicy;
+  readonly #auth: Authorizer;
+  #client: Deno.HttpClient | undefined;
+  #base: Promise<string> | undefined;
+
+  constructor(readonly registry: string, readonly options: RegistryOptions = {}) {
+    this.#policy = options.retry ?? defaultRetryPolicy();
+    this.#auth = new Authorizer(
+      registry,
+      () => findCredential(registry, options.credentials),
+      (url, init) => this.#fetch(url, init, true),
+    );
+  }
+
+  /** `https://host` or `http://host`, decided by the first ping. */
+  base(): Promise<string> {
+    return this.#base ??= this.#ping();
+  }
+
+  async #httpClient(): Promise<Deno.HttpClient | undefined> {
+    if (this.#client || !this.options.caFile) return this.#client;
+    let pem: string;
+    try {
+      pem = await Deno.readTextFile(this.options.caFile);
+    } catch (e) {
+      throw new ArtifactError(
+        `cannot read --ca-file ${this.options.caFile}: ${(e as Error).message}`,
+      );
+    }
+    return this.#client = Deno.createHttpClient({ caCerts: [pem] });
+  }
+
+  /** Decide the scheme and learn the authentication challenge from `GET /v2/`. */
+  async #ping(): Promise<string> {
+    const candidates = this.options.plainHttp
+      ? ["http"]
+      : isLoopbackRegistry(this.registry) && !this.options.caFile && !this.options.insecure
+      ? ["https", "http"]
+      : ["https"];
+    let lastError: unknown;
+    for (const scheme of candidates) {
+      const base = `${scheme}://${this.registry}`;
+      let response: Response;
+      try {
+        response = await this.#fetch(`${base}/v2/`, { method: "GET" }, candidates.length === 1);
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      await response.body?.cancel();
+      if (response.status === 401) {
+        this.#auth.setChallenge(parseChallenges(response.headers.get("www-authenticate") ?? "")[0]);
+      } else if (response.status === 400 && scheme === "https" && candidates.length > 1) {
+        continue; // an HTTP server answering a TLS port is not it; try the next scheme
+      } else if (!response.ok && response.status !== 404) {
+        throw new ArtifactError(
+          `${this.registry} is not a registry: GET /v2/ answered ${response.status}`,
+        );
+      }
+      return base;
+    }
+    throw new ArtifactError(`cannot reach ${this.registry}: ${errorText(lastError)}`, {
+      cause: lastError,
+    });
+  }
+
+  /** Send a request with authorisation, retries and safe redirects. */
+  async send(request: RegistryRequest): Promise<Response> {
+    const base = await this.base();
+    let url = new URL(request.url, base).href;
+    const origin = new URL(base).host;
+    let scopes = request.scopes;
+    let reauthorised = false;
+    let redirects = 0;
+    for (let attempt = 1;; attempt++) {
+      const headers: Record<string, string> = { ...request.headers };
+      // Credentials go only to the registry itself, never to a redirect target.
+      if (new URL(url).host === origin) {
+        const authorization = await this.#auth.header(scopes);
+        if (authorization) headers.Authorization = authorization;
+      }
+      const body = typeof request.body === "function" ? await request.body() : request.body;
+      let response: Response;
+      try {
+        response = await this.#fetch(url, { method: request.method, headers, body }, false);
+      } catch (e) {
+        if (request.retry !== false && attempt < this.#policy.attempts && isRetryableError(e)) {
+          await this.#policy.sleep(backoffMs(this.#policy, attempt, null));
+          continue;
+        }
+        throw new ArtifactError(`${request.method} ${redact(url)} failed: ${errorText(e)}`, {
+          cause: e,
+        });
+      }
+      if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
+        await response.body?.cancel();
+        if (++redirects > 5) {
+          throw new ArtifactError(`too many redirects for ${redact(request.url)}`);
+        }
+        url = new URL(response.headers.get("location")!, url).href;
+        attempt--;
+        continue;
+      }
+      if (response.status === 401 && !reauthorised && new URL(url).host === origin) {
+        // A first 401 carries the challenge (or a wider scope); ask once more with it.
+        reauthorised = true;
+        await response.body?.cancel();
+        const challenge = parseChallenges(response.headers.get("www-authenticate") ?? "")[0];
+        this.#auth.setChallenge(challenge);
+        this.#auth.invalidate(scopes);
+        const asked = challenge?.params.scope?.split(" ").filter(Boolean) ?? [];
+        scopes = [...new Set([...scopes, ...asked])];
+        if (challenge) {
+          attempt--;
+          continue;
+        }
+        return response;
+      }
+      if (
+        request.retry !== false && isRetryableStatus(response.status) &&
+        attempt < this.#policy.attempts
+      ) {
+        await response.body?.cancel();
+        await this.#policy.sleep(
+          backoffMs(this.#policy, attempt, response.headers.get("retry-after")),
+        );
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** fetch with TLS options and the debug trace; `retry` retries network errors here. */
+  async #fetch(url: string, init: RequestInit, retry: boolean): Promise<Response> {
+    const client = await this.#httpClient();
+    for (let attempt = 1;; attempt++) {
+      const started = performance.now();
+      try {
+        const response = await fetch(url, { ...init, client, redirect: "manual" } as RequestInit);
+        this.options.log?.(
+          `${init.method ?? "GET"} ${redact(url)} -> ${response.status} (${
+            Math.round(performance.now() - started)
+          } ms)`,
+        );
+        if (retry && isRetryableStatus(response.status) && attempt < this.#policy.attempts) {
+          await response.body?.cancel();
+          await this.#policy.sleep(
+            backoffMs(this.#policy, attempt, response.headers.get("retry-after")),
+          );
+          continue;
+        }
+        return response;
+      } catch (e) {
+        this.options.log?.(`${init.method ?? "GET"} ${redact(url)} -> ${errorText(e)}`);
+        if (retry && attempt < this.#policy.attempts && isRetryableError(e)) {
+          await this.#policy.sleep(backoffMs(this.#policy, attempt, null));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Turn an unexpected response into the right typed error; `what` names the
+   * object (e.g. `manifest v1 in host/repo`).
+   */
+  async failure(response: Response, what: string): Promise<never> {
+    const detail = await errorDetail(response);
+    const codes = detail.codes;
+    if (response.status === 404 || codes.some((c) => /_UNKNOWN$/.test(c))) {
+      throw new NotFoundError(`${what} not found`);
+    }
+    if (response.status === 401) {
+      const source = await this.#auth.credentialSource();
+      throw new AuthError(
+        source
+          ? `authentication failed for ${this.registry} (credentials from ${source})`
+          : `authentication required for ${this.registry}: no credentials found (use login or --username)`,
+      );
+    }
+    if (response.status === 403) {
+      throw new AuthError(`access to ${what} denied by ${this.registry}`);
+    }
+    if (codes.includes("DIGEST_INVALID") || codes.includes("SIZE_INVALID")) {
+      throw new IntegrityError(`${this.registry} refused ${what}: ${detail.message}`);
+    }
+    throw new ArtifactError(
+      `${this.registry} answered ${response.status} for ${what}${
+        detail.message ? `: ${detail.message}` : ""
+      }`,
+    );
+  }
+
+  /** Release pooled connections. */
+  close(): void {
+    this.#client?.close();
+    this.#client = undefined;
+  }
+}
+
+async function errorDetail(response: Response): Promise<{ codes: string[]; message: string }> {
+  let text = "";
+  try {
+    text = (await response.text()).slice(0, 4096);
+  } catch { /* no body */ }
+  try {
+    const errors = JSON.parse(text).errors as { code?: string; message?: string }[];
+    if (Array.isArray(errors)) {
+      return {
+        codes: errors.map((e) => String(e.code ?? "")),
+        message: errors.map((e) => e.message ?? e.code).filter(Boolean).join("; ").slice(0, 300),
+      };
+    }
+  } catch { /* not JSON */ }
+  return { codes: [], message: "" };
+}
+
+/** A URL without query values that could be secret (tokens in redirect URLs). */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/token|signature|sig|key|password|secret|credential|auth/i.test(key)) {
+        parsed.searchParams.set(key, "REDACTED");
+      }
+    }
+    if (parsed.username || parsed.password) {
+      parsed.username = "";
+      parsed.password = "";
+    }
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`.replace(/\s*\n\s*/g, " ");
+}

@@ -1,0 +1,94 @@
+/**
+ * The one retry policy for registry requests: which failures are transient,
+ * how long to wait (exponential backoff with jitter, or the server's
+ * Retry-After), and when to give up.
+ *
+ * @module
+ */
+
+/** Tunables of the retry policy. */
+export interface RetryPolicy {
+  /** Attempts in total, the first included. */
+  attempts: number;
+  /** First backoff in ms; doubles per attempt. */
+  baseMs: number;
+  /** Longest single wait in ms (Retry-After included). */
+  maxWaitMs: number;
+  /** Injected for tests. */
+  sleep: (ms: number) => Promise<void>;
+  /** Injected for tests: a number in [0, 1). */
+  random: () => number;
+}
+
+/**
+ * The default policy: 5 attempts, 250 ms doubling, at most 20 s per wait.
+ * `ARTIFACT_CLI_RETRY_BASE_MS` shortens the waits (the fault-injection tests
+ * use it).
+ */
+export function defaultRetryPolicy(): RetryPolicy {
+  const base = Number(Deno.env.get("ARTIFACT_CLI_RETRY_BASE_MS") ?? "");
+  return {
+    attempts: 5,
+    baseMs: Number.isFinite(base) && base >= 0 && Deno.env.has("ARTIFACT_CLI_RETRY_BASE_MS")
+      ? base
+      : 250,
+    maxWaitMs: 20_000,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+  };
+}
+
+/** HTTP statuses worth another attempt. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 ||
+    status === 504;
+}
+
+/**
+ * Whether a thrown error is a transient network failure (reset, refused,
+ * timeout) rather than a bug or a TLS problem, which no retry fixes.
+ */
+export function isRetryableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "AbortError") return false;
+  const text = `${error.name} ${error.message} ${(error.cause as Error)?.message ?? ""}`;
+  if (/certificate|UnknownIssuer|InvalidCertificate|tls handshake|NotValidForName/i.test(text)) {
+    return false;
+  }
+  return error instanceof TypeError || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionRefused ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.TimedOut || /reset|connection|eof|broken pipe/i.test(text);
+}
+
+/**
+ * Milliseconds to wait before attempt `attempt + 1` (attempt counts from 1),
+ * honouring a Retry-After header (seconds or an HTTP date) when given.
+ *
+ * @example
+ * ```ts
+ * import { backoffMs, defaultRetryPolicy } from "./retry.ts";
+ * const policy = { ...defaultRetryPolicy(), random: () => 0.5 };
+ * console.assert(backoffMs(policy, 1, "3") === 3000);
+ * console.assert(backoffMs(policy, 2, null) === policy.baseMs * 2);
+ * ```
+ */
+export function backoffMs(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
+  const fromHeader = parseRetryAfter(retryAfter);
+  if (fromHeader !== undefined) return Math.min(fromHeader, policy.maxWaitMs);
+  const exponential = policy.baseMs * 2 ** (attempt - 1);
+  // Full jitter around the exponential value: 50% to 150%.
+  const jittered = exponential * (0.5 + policy.random());
+  return Math.min(Math.round(jittered), policy.maxWaitMs);
+}
+
+/** Retry-After as milliseconds from now, or undefined when absent or invalid. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - Date.now());
+}
