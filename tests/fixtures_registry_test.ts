@@ -97,7 +97,10 @@ Deno.test("our CLI pulls every fixture straight from the real registry to the ex
     env,
   });
   assert.equal(bundle.code, 0, bundle.stderr);
-  assert.match(bundle.stderr, /imgpkg bundle; .*images listed in \.imgpkg\/images\.yml are not fetched/);
+  assert.match(
+    bundle.stderr,
+    /imgpkg bundle; .*images listed in \.imgpkg\/images\.yml are not fetched/,
+  );
   assert.deepEqual(
     describeTree(join(dir.path, "bundle"), { modes: false }).map((l) => l.split(" ")[0]),
     [".imgpkg", ".imgpkg/bundle.yml", ".imgpkg/images.yml", "config", "config/config.yml"],
