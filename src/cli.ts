@@ -18,6 +18,7 @@ import { tagCommand, tagsCommand } from "./commands/tags.ts";
 import { versionCommand } from "./commands/version.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { syncCommand } from "./commands/sync.ts";
+import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { describeCommand, manifestCommand } from "./commands/describe.ts";
 
 /** Global options as commander parses them. */
@@ -51,6 +52,8 @@ export function buildProgram(): Command {
   program.addCommand(tagsCommand());
   program.addCommand(tagCommand());
   program.addCommand(syncCommand());
+  program.addCommand(loginCommand());
+  program.addCommand(logoutCommand());
   program.addCommand(describeCommand());
   program.addCommand(manifestCommand());
   program.addCommand(versionCommand());

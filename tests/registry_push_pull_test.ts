@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RegistryClient } from "../src/registry/client.ts";
 import { RegistryTarget } from "../src/registry/registry_target.ts";
-import { sha256Digest } from "../src/oci/digest.ts";
 import { runCli } from "./support/cli.ts";
-import { fixture, fixtureContentType } from "./support/fixtures.ts";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
-import { describeTree, makeFixtureSampleTree, makeSampleTree, tempDir } from "./support/tree.ts";
+import { startRegistry } from "./support/registry.ts";
+import { describeTree, makeSampleTree, tempDir } from "./support/tree.ts";
 
 /** Env that isolates a CLI run from the user's config and caches. */
 function isolatedEnv(dir: string): Record<string, string> {
@@ -105,54 +103,6 @@ Deno.test("pushing a blob that another repository of the registry has mounts it 
   assert.equal(copy.code, 0, copy.stderr);
   const copied = (await registry.settledRequests()).filter((l) => l.startsWith("POST /v2/team/c/"));
   assert.ok(copied.every((l) => /mount=.*&from=team%2Fa 201$/.test(l)), copied.join("\n"));
-});
-
-/** Serve a fixture image (blobs, then the manifest with its original Content-Type). */
-async function serveImgpkgFixture(registry: TestRegistry, repository: string): Promise<void> {
-  const manifest = fixture("imgpkg/manifest.json");
-  for (const blob of ["imgpkg/config.json", "imgpkg/layer.tar.gz"]) {
-    const bytes = fixture(blob);
-    const start = await fetch(`${registry.url}/v2/${repository}/blobs/uploads/`, {
-      method: "POST",
-    });
-    await start.body?.cancel();
-    const url = new URL(start.headers.get("location")!, registry.url);
-    url.searchParams.set("digest", sha256Digest(bytes));
-    const put = await fetch(url, { method: "PUT", body: bytes });
-    await put.body?.cancel();
-    assert.equal(put.status, 201);
-  }
-  const put = await fetch(`${registry.url}/v2/${repository}/manifests/v1`, {
-    method: "PUT",
-    headers: { "Content-Type": fixtureContentType("imgpkg/manifest.headers") },
-    body: manifest,
-  });
-  await put.body?.cancel();
-  assert.equal(put.status, 201);
-}
-
-Deno.test("the imgpkg fixture served by the registry pulls to the fixture sample tree", async () => {
-  await using dir = await tempDir();
-  await using registry = await startRegistry();
-  await serveImgpkgFixture(registry, "sample/imgpkg");
-  const expected = await makeFixtureSampleTree(join(dir.path, "expected"));
-  const out = join(dir.path, "out");
-  const pull = await runCli([
-    "pull",
-    `${registry.host}/sample/imgpkg:v1`,
-    "-o",
-    out,
-    "--output",
-    "json",
-  ], {
-    env: isolatedEnv(dir.path),
-  });
-  assert.equal(pull.code, 0, pull.stderr);
-  assert.equal(
-    JSON.parse(pull.stdout).digest,
-    "sha256:cae257280717876adc70c34039dd2706be19f14b47efcdbbdc1c7365586ad72a",
-  );
-  assert.deepEqual(describeTree(out, { modes: false }), describeTree(expected, { modes: false }));
 });
 
 Deno.test("a missing tag or repository exits 3 with one line and leaves the output alone", async () => {

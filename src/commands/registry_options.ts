@@ -56,7 +56,7 @@ export async function registryOptions(flags: RegistryFlags, ui: Ui): Promise<Reg
     log: ui.options.debug ? (line) => ui.debug(line) : undefined,
   };
   if (flags.username) {
-    options.credentials = { username: flags.username, password: await readPassword() };
+    options.credentials = { username: flags.username, password: await readPasswordFromStdin() };
   }
   return options;
 }
@@ -64,7 +64,7 @@ export async function registryOptions(flags: RegistryFlags, ui: Ui): Promise<Reg
 let passwordFromStdin: Promise<string> | undefined;
 
 /** stdin up to EOF, without the final newline; read once per process. */
-function readPassword(): Promise<string> {
+export function readPasswordFromStdin(): Promise<string> {
   return passwordFromStdin ??= (async () => {
     const text = await new Response(Deno.stdin.readable).text();
     const password = text.replace(/\r?\n$/, "");

@@ -185,8 +185,12 @@ async function runHelper(name: string, action: string, input: string): Promise<D
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
+    try {
+      await writer.write(new TextEncoder().encode(input));
+      await writer.close();
+    } catch {
+      // A helper may exit without reading its input (e.g. erase); its exit code tells.
+    }
     return await child.output();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
