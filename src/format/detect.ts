@@ -188,22 +188,32 @@ export function detectManifestFormat(
 /**
  * imgpkg writes a Docker v2 manifest with a Docker config whose history is
  * `created_by: imgpkg` (0.x releases) and whose os/architecture are empty.
- * The history entry alone is decisive; an empty platform with Docker media
- * types and gzip layers is the same shape from releases that wrote no history.
+ * The history entry alone is decisive, whatever the media types: a copy
+ * converted to OCI media types (`skopeo copy --format oci`, registry
+ * replication) keeps the config's history, and imgpkg itself pulls such a
+ * copy with its mode mapping. An empty platform with Docker media types and
+ * gzip layers is the same shape from releases that wrote no history.
  */
 function imgpkgEvidence(manifest: ImageManifest, config?: ImageConfig): string[] | undefined {
+  if (!config) return undefined;
+  const types = [
+    `media type ${manifest.mediaType ?? `${OCI.manifest} (implied)`}`,
+    `config media type ${manifest.config.mediaType}`,
+  ];
+  // Every entry: an image built FROM imgpkg content (more history) is not imgpkg's.
+  const history = config.history ?? [];
+  if (
+    history.length > 0 && history.every((h) => h.created_by === "imgpkg" || h.author === "imgpkg")
+  ) {
+    return [...types, "config history created_by imgpkg"];
+  }
   if (manifest.mediaType !== DOCKER.manifest || manifest.config.mediaType !== DOCKER.config) {
     return undefined;
-  }
-  if (!config) return undefined;
-  const base = [`media type ${DOCKER.manifest}`, `config media type ${DOCKER.config}`];
-  if (config.history?.some((h) => h.created_by === "imgpkg" || h.author === "imgpkg")) {
-    return [...base, "config history created_by imgpkg"];
   }
   const allGzip = manifest.layers.length > 0 &&
     manifest.layers.every((l) => l.mediaType === DOCKER.layerTarGzip);
   if (config.os === "" && config.architecture === "" && allGzip) {
-    return [...base, "config has empty os and architecture (content without platform)"];
+    return [...types, "config has empty os and architecture (content without platform)"];
   }
   return undefined;
 }
