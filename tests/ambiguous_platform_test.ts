@@ -128,6 +128,10 @@ Deno.test("describe: several entries for one platform are told apart by their an
   assert.equal(asJson.code, 0, asJson.stderr);
   const d = JSON.parse(asJson.stdout);
   assert.equal(d.platforms.length, 6);
+  assert.ok(
+    d.evidence.includes("entries for gardenlinux/amd64 (3 entries), gardenlinux/arm64 (3 entries)"),
+    d.evidence.join("\n"),
+  );
   assert.equal(d.platforms[0].annotations.cname, "aws-gardener_prod-amd64-1443.3");
   assert.equal(d.selected.digest, entries["aws-gardener_prod-amd64-1443.3"].digest);
   assert.deepEqual(d.selected.alsoMatching, [

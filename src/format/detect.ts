@@ -59,6 +59,33 @@ export function isAttestationEntry(entry: Descriptor): boolean {
 }
 
 /**
+ * The platforms of index entries, each once in index order, with a count
+ * when several entries share one: `linux/amd64, gardenlinux/arm64 (3
+ * entries)`. Empty when no entry names a platform.
+ *
+ * @example
+ * ```ts
+ * import { platformList } from "./detect.ts";
+ * const d = (architecture: string) => ({
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${"0".repeat(64)}` as const, size: 1,
+ *   platform: { os: "linux", architecture },
+ * });
+ * console.assert(platformList([d("amd64"), d("arm64"), d("arm64")]) ===
+ *   "linux/amd64, linux/arm64 (2 entries)");
+ * ```
+ */
+export function platformList(entries: Descriptor[]): string {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    if (!entry.platform) continue;
+    const name = formatPlatform(entry.platform);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([name, n]) => n > 1 ? `${name} (${n} entries)` : name).join(", ");
+}
+
+/**
  * Classify an index or manifest list.
  *
  * @example
@@ -71,10 +98,8 @@ export function isAttestationEntry(entry: Descriptor): boolean {
 export function detectIndexFormat(index: ImageIndex): DetectedFormat {
   const attestations = index.manifests.filter(isAttestationEntry);
   const images = index.manifests.filter((m) => !isAttestationEntry(m));
-  const platforms = images.filter((m) => m.platform).map((m) => formatPlatform(m.platform!));
-  const platformLine = platforms.length
-    ? `entries for ${platforms.join(", ")}`
-    : "no entry carries a platform";
+  const platforms = platformList(images);
+  const platformLine = platforms ? `entries for ${platforms}` : "no entry carries a platform";
   if (index.annotations?.[TOOL_ANNOTATION] === TOOL_NAME) {
     return {
       kind: "artifact-cli-index",
@@ -92,7 +117,7 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
     };
   }
   const evidence = [`media type ${index.mediaType ?? `${OCI.index} (implied)`}`, platformLine];
-  if (platforms.length === 0) {
+  if (!platforms) {
     return { kind: "oci-index", label: "OCI image index", evidence, attestations: false };
   }
   if (attestations.length) {

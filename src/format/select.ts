@@ -31,7 +31,7 @@ import {
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { LIMITS } from "../oci/limits.ts";
-import { type DetectedFormat, isAttestationEntry } from "./detect.ts";
+import { type DetectedFormat, isAttestationEntry, platformList } from "./detect.ts";
 import { inspect, type Inspected } from "./inspect.ts";
 
 export { isAttestationEntry, REFERENCE_TYPE_ANNOTATION } from "./detect.ts";
@@ -140,23 +140,11 @@ export function matchingEntries(index: ImageIndex, wanted: Platform, where: stri
   const skipped = index.manifests.length - candidates.length;
   throw new NotFoundError(
     `no manifest for platform ${formatPlatform(wanted)} in ${where}; available: ${
-      platformList(candidates)
+      platformList(candidates) || "none"
     }${
       skipped ? ` (and ${skipped} attestation manifest${skipped > 1 ? "s" : ""}, never pulled)` : ""
     }`,
   );
-}
-
-/** `linux/amd64, linux/arm64 (3 entries)`: each platform once, with its count when repeated. */
-function platformList(entries: Descriptor[]): string {
-  const counts = new Map<string, number>();
-  for (const entry of entries) {
-    if (!entry.platform) continue;
-    const name = formatPlatform(entry.platform);
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
-  if (counts.size === 0) return "none";
-  return [...counts].map(([name, n]) => n > 1 ? `${name} (${n} entries)` : name).join(", ");
 }
 
 /**
