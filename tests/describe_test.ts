@@ -90,6 +90,7 @@ Deno.test("describe: a buildx index marks attestations, selects the host entry a
     platform: "linux/amd64",
     reason:
       "multi-platform OCI index (buildx shape) with attestations: index entry for linux/amd64, matching linux/amd64 (host default)",
+    alsoMatching: [],
   });
   assert.equal(d.manifest.platform, "linux/amd64");
   assert.equal(d.manifest.kind, "image");

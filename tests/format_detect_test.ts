@@ -55,6 +55,32 @@ Deno.test("detect: an imgpkg-shaped image without history is recognised by its e
   assert.equal(format2.label, "Docker image");
 });
 
+Deno.test("detect: imgpkg's history is decisive whatever the media types; an image built on it is not imgpkg", () => {
+  const manifest = parseImageManifest(fixture("imgpkg/manifest.json"));
+  const config = parseImageConfig(fixture("imgpkg/config.json"));
+  const converted: ImageManifest = {
+    ...manifest,
+    mediaType: OCI.manifest,
+    config: { ...manifest.config, mediaType: OCI.config },
+    layers: manifest.layers.map((l) => ({ ...l, mediaType: OCI.layerTarGzip })),
+  };
+  const format = detectManifestFormat(converted, config);
+  assert.equal(format.kind, "imgpkg-image");
+  assert.deepEqual(format.evidence, [
+    `media type ${OCI.manifest}`,
+    `config media type ${OCI.config}`,
+    "config history created_by imgpkg",
+  ]);
+  // Without the history, OCI media types and an empty platform are just an image.
+  assert.equal(detectManifestFormat(converted, { ...config, history: undefined }).kind, "image");
+  // A layer added on top by another tool (more history) is not imgpkg's content.
+  const derived = {
+    ...config,
+    history: [...config.history!, { created_by: "COPY extra /" }],
+  };
+  assert.equal(detectManifestFormat(converted, derived).kind, "image");
+});
+
 Deno.test("detect: the buildah index fixture and layout are multi-platform indexes without attestations", async () => {
   await using dir = await tempDir();
   for (

@@ -4,7 +4,7 @@ import { OciLayout } from "../src/layout/oci_layout.ts";
 import { DOCKER, OCI } from "../src/oci/media_types.ts";
 import { normalizePlatform } from "../src/oci/platform.ts";
 import { pull } from "../src/pull/pull.ts";
-import { runCli } from "./support/cli.ts";
+import { runCli, runTool } from "./support/cli.ts";
 import { FIXTURES } from "./support/fixtures.ts";
 import {
   buildahFixtureLayout,
@@ -46,6 +46,28 @@ Deno.test("pull: the skopeo-written imgpkg layout gives the exact sample tree wi
     tagOrDigest: "v1",
     output: out,
   });
+  assert.equal(result.selected.format.kind, "imgpkg-image");
+  assert.deepEqual(describeTree(out), describeTree(expected));
+});
+
+Deno.test("pull: an imgpkg image converted to OCI media types (skopeo --format oci) is still imgpkg, with imgpkg's modes", async () => {
+  await using dir = await tempDir();
+  const expected = await makeFixtureSampleTree(join(dir.path, "expected"));
+  const converted = join(dir.path, "converted");
+  await runTool("skopeo", [
+    "copy",
+    "--quiet",
+    "--format",
+    "oci",
+    // skopeo 1.9 finds a Docker manifest in a layout only untagged (its tag lookup wants OCI types).
+    `oci:${join(FIXTURES, "imgpkg-layout")}`,
+    `oci:${converted}:v1`,
+  ]);
+  const out = join(dir.path, "out");
+  const result = await pull(await OciLayout.open(converted), { tagOrDigest: "v1", output: out });
+  // skopeo really converted it: OCI manifest and config, the history kept.
+  assert.ok(result.selected.format.evidence.includes(`media type ${OCI.manifest}`));
+  assert.ok(result.selected.format.evidence.includes(`config media type ${OCI.config}`));
   assert.equal(result.selected.format.kind, "imgpkg-image");
   assert.deepEqual(describeTree(out), describeTree(expected));
 });

@@ -27,6 +27,8 @@ export interface PlatformEntry {
   attestation: boolean;
   /** For attestations: the digest of the image manifest it is about. */
   attestationFor: string | null;
+  /** The entry's annotations (e.g. Garden Linux's `cname` telling flavours apart). */
+  annotations: Annotations;
 }
 
 /** One layer and what pull does with it. */
@@ -68,8 +70,17 @@ export interface Description {
   annotations: Annotations;
   /** Entries of an index; empty for a single manifest. */
   platforms: PlatformEntry[];
-  /** The manifest pull would use, and why; null when none matches. */
-  selected: { digest: string; platform: string | null; reason: string } | null;
+  /**
+   * The manifest pull would use, and why; null when none matches.
+   * `alsoMatching`: digests of other entries for the same platform (pull
+   * takes the first and warns).
+   */
+  selected: {
+    digest: string;
+    platform: string | null;
+    reason: string;
+    alsoMatching: string[];
+  } | null;
   /** Why nothing is selected (e.g. no entry for the platform). */
   selectionError: string | null;
   /** Details of the selected manifest. */
@@ -117,6 +128,7 @@ export async function describe(
       digest: selected.descriptor.digest,
       platform: selected.platform ? formatPlatform(selected.platform) : null,
       reason: selected.reason,
+      alsoMatching: selected.ambiguity?.others.map((d) => d.digest) ?? [],
     };
     description.manifest = summarise({
       descriptor: selected.descriptor,
@@ -141,6 +153,7 @@ function entryOf(entry: Descriptor): PlatformEntry {
     size: entry.size,
     attestation,
     attestationFor: attestation ? entry.annotations?.[REFERENCE_DIGEST_ANNOTATION] ?? null : null,
+    annotations: entry.annotations ?? {},
   };
 }
 

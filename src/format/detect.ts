@@ -59,6 +59,33 @@ export function isAttestationEntry(entry: Descriptor): boolean {
 }
 
 /**
+ * The platforms of index entries, each once in index order, with a count
+ * when several entries share one: `linux/amd64, gardenlinux/arm64 (3
+ * entries)`. Empty when no entry names a platform.
+ *
+ * @example
+ * ```ts
+ * import { platformList } from "./detect.ts";
+ * const d = (architecture: string) => ({
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${"0".repeat(64)}` as const, size: 1,
+ *   platform: { os: "linux", architecture },
+ * });
+ * console.assert(platformList([d("amd64"), d("arm64"), d("arm64")]) ===
+ *   "linux/amd64, linux/arm64 (2 entries)");
+ * ```
+ */
+export function platformList(entries: Descriptor[]): string {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    if (!entry.platform) continue;
+    const name = formatPlatform(entry.platform);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([name, n]) => n > 1 ? `${name} (${n} entries)` : name).join(", ");
+}
+
+/**
  * Classify an index or manifest list.
  *
  * @example
@@ -71,10 +98,8 @@ export function isAttestationEntry(entry: Descriptor): boolean {
 export function detectIndexFormat(index: ImageIndex): DetectedFormat {
   const attestations = index.manifests.filter(isAttestationEntry);
   const images = index.manifests.filter((m) => !isAttestationEntry(m));
-  const platforms = images.filter((m) => m.platform).map((m) => formatPlatform(m.platform!));
-  const platformLine = platforms.length
-    ? `entries for ${platforms.join(", ")}`
-    : "no entry carries a platform";
+  const platforms = platformList(images);
+  const platformLine = platforms ? `entries for ${platforms}` : "no entry carries a platform";
   if (index.annotations?.[TOOL_ANNOTATION] === TOOL_NAME) {
     return {
       kind: "artifact-cli-index",
@@ -92,7 +117,7 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
     };
   }
   const evidence = [`media type ${index.mediaType ?? `${OCI.index} (implied)`}`, platformLine];
-  if (platforms.length === 0) {
+  if (!platforms) {
     return { kind: "oci-index", label: "OCI image index", evidence, attestations: false };
   }
   if (attestations.length) {
@@ -188,22 +213,32 @@ export function detectManifestFormat(
 /**
  * imgpkg writes a Docker v2 manifest with a Docker config whose history is
  * `created_by: imgpkg` (0.x releases) and whose os/architecture are empty.
- * The history entry alone is decisive; an empty platform with Docker media
- * types and gzip layers is the same shape from releases that wrote no history.
+ * The history entry alone is decisive, whatever the media types: a copy
+ * converted to OCI media types (`skopeo copy --format oci`, registry
+ * replication) keeps the config's history, and imgpkg itself pulls such a
+ * copy with its mode mapping. An empty platform with Docker media types and
+ * gzip layers is the same shape from releases that wrote no history.
  */
 function imgpkgEvidence(manifest: ImageManifest, config?: ImageConfig): string[] | undefined {
+  if (!config) return undefined;
+  const types = [
+    `media type ${manifest.mediaType ?? `${OCI.manifest} (implied)`}`,
+    `config media type ${manifest.config.mediaType}`,
+  ];
+  // Every entry: an image built FROM imgpkg content (more history) is not imgpkg's.
+  const history = config.history ?? [];
+  if (
+    history.length > 0 && history.every((h) => h.created_by === "imgpkg" || h.author === "imgpkg")
+  ) {
+    return [...types, "config history created_by imgpkg"];
+  }
   if (manifest.mediaType !== DOCKER.manifest || manifest.config.mediaType !== DOCKER.config) {
     return undefined;
-  }
-  if (!config) return undefined;
-  const base = [`media type ${DOCKER.manifest}`, `config media type ${DOCKER.config}`];
-  if (config.history?.some((h) => h.created_by === "imgpkg" || h.author === "imgpkg")) {
-    return [...base, "config history created_by imgpkg"];
   }
   const allGzip = manifest.layers.length > 0 &&
     manifest.layers.every((l) => l.mediaType === DOCKER.layerTarGzip);
   if (config.os === "" && config.architecture === "" && allGzip) {
-    return [...base, "config has empty os and architecture (content without platform)"];
+    return [...types, "config has empty os and architecture (content without platform)"];
   }
   return undefined;
 }

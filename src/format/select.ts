@@ -12,7 +12,11 @@
  *   binaries without a word.
  *
  * Attestation manifests (`unknown/unknown`, `vnd.docker.reference.type:
- * attestation-manifest`) are never chosen.
+ * attestation-manifest`) are never chosen. When several entries match (a
+ * Garden Linux index has one per cloud flavour for each architecture, told
+ * apart only by annotations), the first is taken, as docker, podman and
+ * crane do, and the others are reported in `ambiguity` so that pull can
+ * warn and `describe` can list them.
  *
  * @module
  */
@@ -27,7 +31,7 @@ import {
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { LIMITS } from "../oci/limits.ts";
-import { type DetectedFormat, isAttestationEntry } from "./detect.ts";
+import { type DetectedFormat, isAttestationEntry, platformList } from "./detect.ts";
 import { inspect, type Inspected } from "./inspect.ts";
 
 export { isAttestationEntry, REFERENCE_TYPE_ANNOTATION } from "./detect.ts";
@@ -48,6 +52,11 @@ export interface SelectedManifest {
   index?: { descriptor: Descriptor; format: DetectedFormat };
   /** Why this manifest was chosen, for `describe` and `--debug`. */
   reason: string;
+  /**
+   * Set when several index entries match the platform: the one taken (the
+   * first) and the others. Null when the choice was unambiguous.
+   */
+  ambiguity: { chosen: Descriptor; others: Descriptor[] } | null;
 }
 
 /**
@@ -85,6 +94,7 @@ export async function selectFrom(
       config,
       format,
       reason: singleReason(format),
+      ambiguity: null,
     };
   }
   if (depth >= LIMITS.indexDepth) {
@@ -93,7 +103,7 @@ export async function selectFrom(
     );
   }
   const wanted = platform ?? defaultPlatform();
-  const entry = selectIndexEntry(parsed.index, wanted, target.name);
+  const [entry, ...others] = matchingEntries(parsed.index, wanted, target.name);
   const inner = await selectFrom(target, await inspect(target, entry), wanted, depth + 1);
   const how = entry.platform
     ? `index entry for ${formatPlatform(entry.platform)}, matching ${formatPlatform(wanted)}${
@@ -105,6 +115,7 @@ export async function selectFrom(
     platform: inner.platform ?? entry.platform,
     index: { descriptor, format },
     reason: depth === 0 ? `${format.label}: ${how}` : how,
+    ambiguity: others.length ? { chosen: entry, others } : inner.ambiguity,
   };
 }
 
@@ -114,19 +125,55 @@ export async function selectFrom(
  * platforms present otherwise.
  */
 export function selectIndexEntry(index: ImageIndex, wanted: Platform, where: string): Descriptor {
+  return matchingEntries(index, wanted, where)[0];
+}
+
+/**
+ * Every index entry matching `wanted`, in index order (never attestations);
+ * at least one, else NotFoundError listing the platforms present.
+ */
+export function matchingEntries(index: ImageIndex, wanted: Platform, where: string): Descriptor[] {
   const candidates = index.manifests.filter((m) => !isAttestationEntry(m));
-  const match = candidates.find((m) => m.platform && platformMatches(wanted, m.platform));
-  if (match) return match;
-  if (candidates.length === 1 && !candidates[0].platform) return candidates[0];
-  const available = candidates.filter((m) => m.platform).map((m) => formatPlatform(m.platform!));
+  const matches = candidates.filter((m) => m.platform && platformMatches(wanted, m.platform));
+  if (matches.length) return matches;
+  if (candidates.length === 1 && !candidates[0].platform) return candidates;
   const skipped = index.manifests.length - candidates.length;
   throw new NotFoundError(
     `no manifest for platform ${formatPlatform(wanted)} in ${where}; available: ${
-      available.length ? available.join(", ") : "none"
+      platformList(candidates) || "none"
     }${
       skipped ? ` (and ${skipped} attestation manifest${skipped > 1 ? "s" : ""}, never pulled)` : ""
     }`,
   );
+}
+
+/**
+ * Short labels telling index entries apart: the digest, plus the annotations
+ * whose values differ between them (at most two, e.g. Garden Linux's
+ * `cname`).
+ *
+ * @example
+ * ```ts
+ * import { entryLabels } from "./select.ts";
+ * const d = (hex: string, cname: string) => ({
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${hex.repeat(64)}` as const, size: 1, annotations: { cname },
+ * });
+ * const [a] = entryLabels([d("a", "aws-amd64"), d("b", "azure-amd64")]);
+ * console.assert(a === "sha256:aaaaaaaaaaaa (cname=aws-amd64)");
+ * ```
+ */
+export function entryLabels(entries: Descriptor[]): string[] {
+  const keys = new Set(entries.flatMap((e) => Object.keys(e.annotations ?? {})));
+  const differing = [...keys].filter((key) =>
+    new Set(entries.map((e) => e.annotations?.[key])).size > 1
+  ).slice(0, 2);
+  return entries.map((e) => {
+    const parts = differing.filter((k) => e.annotations?.[k] !== undefined)
+      .map((k) => `${k}=${e.annotations![k]}`);
+    const short = e.digest.slice(0, e.digest.indexOf(":") + 13);
+    return parts.length ? `${short} (${parts.join(", ")})` : short;
+  });
 }
 
 function checkSinglePlatform(

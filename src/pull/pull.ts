@@ -7,7 +7,8 @@
 
 import { TreeWriter } from "../archive/extract.ts";
 import { ArtifactError } from "../errors.ts";
-import { type SelectedManifest, selectManifest } from "../format/select.ts";
+import { entryLabels, type SelectedManifest, selectManifest } from "../format/select.ts";
+import { formatPlatform } from "../oci/platform.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
@@ -53,6 +54,17 @@ async function applyPlanned(
   }
 }
 
+/** The warning for an index with several entries for the chosen platform. */
+function ambiguityWarning(
+  where: string,
+  { chosen, others }: NonNullable<SelectedManifest["ambiguity"]>,
+): string {
+  const [first, ...rest] = entryLabels([chosen, ...others]);
+  const platform = chosen.platform ? formatPlatform(chosen.platform) : "the platform";
+  return `${rest.length + 1} entries of ${where} match ${platform}; pulling the first, ${first}` +
+    `; also matching: ${rest.join(", ")}. Pull one by its digest (REF@sha256:...) to choose.`;
+}
+
 /** What a pull wrote. */
 export interface PullResult {
   /** What the reference resolved to (manifest or index). */
@@ -85,6 +97,7 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
   const resolved = await target.resolve(options.tagOrDigest);
   const selected = await selectManifest(target, resolved, options.platform);
   const layers = selected.manifest.layers;
+  if (selected.ambiguity) options.onWarning?.(ambiguityWarning(target.name, selected.ambiguity));
   const plan = planLayers(selected.manifest, selected.format);
   for (const planned of plan) {
     if (planned.action === "skip") {

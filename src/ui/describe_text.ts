@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Description, ManifestSummary } from "../format/describe.ts";
+import type { Description, ManifestSummary, PlatformEntry } from "../format/describe.ts";
 import { formatBytes } from "./progress.ts";
 
 /**
@@ -29,12 +29,14 @@ export function describeText(reference: string, d: Description): string {
   if (d.platforms.length) {
     lines.push("Platforms:");
     const width = Math.max(...d.platforms.map((p) => (p.platform ?? "(none)").length));
-    for (const p of d.platforms) {
-      const marks: string[] = [];
+    const labels = distinguishingAnnotations(d.platforms);
+    for (const [i, p] of d.platforms.entries()) {
+      const marks: string[] = [...labels[i]];
       if (p.attestation) {
         marks.push(`attestation${p.attestationFor ? ` of ${p.attestationFor}` : ""}, never pulled`);
       }
       if (d.selected?.digest === p.digest && !p.attestation) marks.push("selected");
+      if (d.selected?.alsoMatching.includes(p.digest)) marks.push("also matches, not selected");
       lines.push(
         `  ${(p.platform ?? "(none)").padEnd(width)}  ${p.digest}${
           marks.length ? `  (${marks.join("; ")})` : ""
@@ -43,7 +45,16 @@ export function describeText(reference: string, d: Description): string {
     }
   }
   if (d.selectionError) lines.push(`Pull:        nothing selected: ${d.selectionError}`);
-  if (d.selected) lines.push(`Pull:        ${d.selected.reason}`);
+  if (d.selected) {
+    lines.push(`Pull:        ${d.selected.reason}`);
+    const others = d.selected.alsoMatching.length;
+    if (others) {
+      lines.push(
+        `             ${others} other entr${others > 1 ? "ies match" : "y matches"} too; ` +
+          "pull takes the first and warns (pull REF@DIGEST to choose)",
+      );
+    }
+  }
   if (d.manifest) manifestLines(lines, d.manifest, d.manifest.digest !== d.digest);
   return lines.join("\n");
 }
@@ -74,6 +85,21 @@ function manifestLines(lines: string[], m: ManifestSummary, header: boolean): vo
       `  ${i + 1}. ${l.mediaType}  ${formatBytes(l.size)}  ${l.digest.slice(0, 19)}  ${what}`,
     );
   }
+}
+
+/**
+ * For entries that share a platform, the annotations that tell them apart
+ * (`cname=aws-amd64`), at most two per entry.
+ */
+function distinguishingAnnotations(entries: PlatformEntry[]): string[][] {
+  return entries.map((entry) => {
+    const same = entries.filter((e) => e.platform === entry.platform && !e.attestation);
+    if (entry.attestation || same.length < 2) return [];
+    const keys = Object.keys(entry.annotations).filter((key) =>
+      new Set(same.map((e) => e.annotations[key])).size > 1
+    );
+    return keys.slice(0, 2).map((key) => `${key}=${entry.annotations[key]}`);
+  });
 }
 
 function annotationLines(lines: string[], annotations: Record<string, string>, indent: string) {
