@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ParseError } from "./errors.ts";
 import type { Digest } from "./oci/digest.ts";
 import type { Descriptor } from "./oci/types.ts";
 
@@ -107,15 +108,24 @@ export function fileSource(path: string, size: number): BlobSource {
   };
 }
 
-/** Read a whole (small) stream into memory. */
+/**
+ * Read a whole (small) stream into memory. With `limit`, stop reading and
+ * throw a ParseError as soon as more than `limit.bytes` arrive, so an
+ * endless answer cannot exhaust memory.
+ */
 export async function readAll(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  limit?: { bytes: number; what: string },
 ): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  // Throwing inside the loop cancels the stream.
   for await (const chunk of stream) {
-    chunks.push(chunk);
     total += chunk.byteLength;
+    if (limit && total > limit.bytes) {
+      throw new ParseError(`${limit.what} is over the ${limit.bytes}-byte limit`);
+    }
+    chunks.push(chunk);
   }
   const out = new Uint8Array(total);
   let offset = 0;

@@ -19,7 +19,7 @@ import {
 import { parseJsonObject } from "../oci/parse.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource, RepositoryLocation, Target } from "../target.ts";
-import { isDigestReference } from "../target.ts";
+import { isDigestReference, readAll } from "../target.ts";
 import { BlobLocations } from "./blob_locations.ts";
 import { resumableBody, tryMount, uploadBlob, type UploadContext } from "./blob_transfer.ts";
 import type { RegistryClient } from "./client.ts";
@@ -102,7 +102,7 @@ export class RegistryTarget implements Target {
         `${what} is ${length} bytes, over the ${LIMITS.manifestBytes}-byte limit`,
       );
     }
-    const bytes = await readCapped(response, LIMITS.manifestBytes, what);
+    const bytes = await readAll(response.body ?? [], { bytes: LIMITS.manifestBytes, what });
     const digest = sha256Digest(bytes);
     if (isDigestReference(reference) && reference !== digest) {
       throw new IntegrityError(`${what}: content digest is ${digest}`);
@@ -230,7 +230,10 @@ export class RegistryTarget implements Target {
       });
       if (response.status !== 200) await this.client.failure(response, `repository ${this.name}`);
       const body = parseJsonObject(
-        await readCapped(response, LIMITS.manifestBytes, `tags of ${this.name}`),
+        await readAll(response.body ?? [], {
+          bytes: LIMITS.manifestBytes,
+          what: `tags of ${this.name}`,
+        }),
         `tags of ${this.name}`,
         LIMITS.manifestBytes,
       );
@@ -272,26 +275,4 @@ export function nextLink(link: string | null, base: string): string | undefined 
     if (match) return new URL(match[1], new URL(base, "http://placeholder")).href;
   }
   return undefined;
-}
-
-async function readCapped(
-  response: Response,
-  limit: number,
-  what: string,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  // Throwing inside the loop cancels the body, so an endless answer stops here.
-  for await (const chunk of response.body ?? []) {
-    total += chunk.byteLength;
-    if (total > limit) throw new ParseError(`${what} is over the ${limit}-byte limit`);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
