@@ -100,6 +100,9 @@ export class RegistryClient {
       ? ["https", "http"]
       : ["https"];
     let lastError: unknown;
+    // A certificate we do not trust is the answer to give, even when the
+    // plain-HTTP fallback then meets a TLS port ("400: HTTP request to an HTTPS server").
+    let certificateError: unknown;
     for (const scheme of candidates) {
       const base = `${scheme}://${this.registry}`;
       let response: Response;
@@ -107,6 +110,7 @@ export class RegistryClient {
         response = await this.#fetch(`${base}/v2/`, { method: "GET" }, candidates.length === 1);
       } catch (e) {
         lastError = e;
+        if (isCertificateError(e)) certificateError ??= e;
         continue;
       }
       await response.body?.cancel();
@@ -114,12 +118,22 @@ export class RegistryClient {
         this.#auth.setChallenge(parseChallenges(response.headers.get("www-authenticate") ?? "")[0]);
       } else if (response.status === 400 && scheme === "https" && candidates.length > 1) {
         continue; // an HTTP server answering a TLS port is not it; try the next scheme
+      } else if (certificateError) {
+        break;
       } else if (!response.ok && response.status !== 404) {
         throw new ArtifactError(
           `${this.registry} is not a registry: GET /v2/ answered ${response.status}`,
         );
       }
       return base;
+    }
+    if (certificateError) {
+      throw new ArtifactError(
+        `cannot verify the TLS certificate of ${this.registry}: ${
+          certificateProblem(certificateError)
+        } (trust its CA with --ca-file FILE, or skip verification with --insecure)`,
+        { cause: certificateError },
+      );
     }
     throw new ArtifactError(`cannot reach ${this.registry}: ${errorText(lastError)}`, {
       cause: lastError,
@@ -295,6 +309,17 @@ export function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */
+function isCertificateError(error: unknown): boolean {
+  return /certificate|UnknownIssuer|NotValidForName|Expired/i.test(errorText(error));
+}
+
+/** The certificate part of a TLS error, without the request wrapping around it. */
+function certificateProblem(error: unknown): string {
+  const text = errorText(error);
+  return /(?:invalid peer )?certificate.*$/i.exec(text)?.[0] ?? text;
 }
 
 function errorText(error: unknown): string {
