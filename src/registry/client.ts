@@ -244,6 +244,15 @@ export class RegistryClient {
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
     const codes = detail.codes;
+    if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
+      // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
+      throw new NotFoundError(`${this.registry} refused ${what}: ${detail.message}`);
+    }
+    if (codes.some((c) => c.startsWith("BLOB_UPLOAD_"))) {
+      throw new ArtifactError(
+        `${this.registry} lost the upload session of ${what}: ${detail.message}`,
+      );
+    }
     if (response.status === 404 || codes.some((c) => /_UNKNOWN$/.test(c))) {
       throw new NotFoundError(`${what} not found`);
     }
@@ -281,11 +290,21 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
     text = (await response.text()).slice(0, 4096);
   } catch { /* no body */ }
   try {
-    const errors = JSON.parse(text).errors as { code?: string; message?: string }[];
+    const errors = JSON.parse(text).errors as {
+      code?: string;
+      message?: string;
+      detail?: unknown;
+    }[];
     if (Array.isArray(errors)) {
+      // A string detail is usually the digest or name concerned; other shapes are noise.
+      const describe = (e: (typeof errors)[number]) =>
+        [e.message ?? e.code, typeof e.detail === "string" ? `(${e.detail})` : ""]
+          .filter(Boolean).join(" ");
       return {
         codes: errors.map((e) => String(e.code ?? "")),
-        message: errors.map((e) => e.message ?? e.code).filter(Boolean).join("; ").slice(0, 300),
+        message: errors.map(describe).filter(Boolean).join("; ")
+          // deno-lint-ignore no-control-regex
+          .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300),
       };
     }
   } catch { /* not JSON */ }
