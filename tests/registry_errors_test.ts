@@ -51,3 +51,30 @@ Deno.test("registry error codes become errors that say what is missing", async (
     client.close();
   }
 });
+
+Deno.test("a registry that refuses the tag page size is asked again without one", async () => {
+  const seen: string[] = [];
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    seen.push(`${url.pathname}${url.search}`);
+    if (url.pathname === "/v2/") return new Response("{}");
+    if (Number(url.searchParams.get("n") ?? "0") > 100) {
+      return Response.json({
+        errors: [{ code: "PAGINATION_NUMBER_INVALID", message: "invalid number of results" }],
+      }, { status: 400 });
+    }
+    if (url.searchParams.get("last") === "b") return Response.json({ name: "x", tags: ["c"] });
+    return Response.json({ name: "x", tags: ["b", "a"] }, {
+      headers: { Link: '</v2/x/tags/list?n=100&last=b>; rel="next"' },
+    });
+  });
+  const client = new RegistryClient(`127.0.0.1:${server.addr.port}`);
+  const target = new RegistryTarget(client, "x", { locations: null });
+  assert.deepEqual(await target.listTags(), ["a", "b", "c"]);
+  assert.deepEqual(seen.filter((s) => s.includes("tags")), [
+    "/v2/x/tags/list?n=1000",
+    "/v2/x/tags/list",
+    "/v2/x/tags/list?n=100&last=b",
+  ]);
+  client.close();
+});
