@@ -139,6 +139,11 @@ export class Authorizer {
     if (typeof token !== "string" || !token) {
       throw new AuthError(`token service for ${this.registry} sent no token`);
     }
+    // A token that cannot go into a header would make fetch fail with an error
+    // quoting the header, token included; refuse it here without showing it.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new AuthError(`token service for ${this.registry} sent a malformed token`);
+    }
     // Refresh a little early; tokens without expiry last 60 s per the spec.
     const lifetime = (typeof body.expires_in === "number" ? body.expires_in : 60) * 1000;
     this.#tokens.set(key, { token, expiresAt: Date.now() + Math.max(0, lifetime - 10_000) });

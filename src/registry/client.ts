@@ -344,5 +344,10 @@ function certificateProblem(error: unknown): string {
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`.replace(/\s*\n\s*/g, " ");
+  return hideHeaderValues(`${error.message}${cause}`).replace(/\s*\n\s*/g, " ");
+}
+
+/** Deno quotes a rejected header value in its error, and that may be a credential. */
+function hideHeaderValues(text: string): string {
+  return text.replace(/(invalid header value)\s*:?[\s\S]*$/i, "$1 (not shown)");
 }
