@@ -243,6 +243,7 @@ export class RegistryClient {
    */
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
+    detail.message = await this.#auth.scrub(detail.message);
     const codes = detail.codes;
     if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
       // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
