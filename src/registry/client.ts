@@ -259,6 +259,15 @@ export class RegistryClient {
     }
     if (response.status === 401) {
       const source = await this.#auth.credentialSource();
+      const challenge = parseChallenges(response.headers.get("www-authenticate") ?? "")[0];
+      if (source && challenge?.params.error === "insufficient_scope") {
+        // The credentials were accepted (a token was issued) but do not grant this.
+        const scope = challenge.params.scope;
+        throw new AuthError(
+          `access to ${scope ? scope.split(" ").join(", ") : what} denied by ${this.registry} ` +
+            `for the credentials from ${source}`,
+        );
+      }
       throw new AuthError(
         source
           ? `authentication failed for ${this.registry} (credentials from ${source})`
