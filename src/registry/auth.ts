@@ -32,6 +32,8 @@ export class Authorizer {
   #challenge: Challenge | undefined;
   #credential: Promise<Credential | undefined> | undefined;
   readonly #tokens = new Map<string, CachedToken>();
+  /** Every token received, expired or not, for {@link Authorizer.scrub}. */
+  readonly #issued = new Set<string>();
 
   constructor(
     readonly registry: string,
@@ -71,6 +73,27 @@ export class Authorizer {
     throw new AuthError(
       `${this.registry} asks for unsupported authentication "${challenge.scheme}"`,
     );
+  }
+
+  /**
+   * `text` (e.g. a registry's error message) with every secret this
+   * authorizer knows replaced, so a registry that echoes a credential back
+   * cannot make us print it.
+   */
+  async scrub(text: string): Promise<string> {
+    const credential = this.#credential ? await this.#credential.catch(() => undefined) : undefined;
+    const secrets = [
+      credential?.password,
+      credential?.identityToken,
+      credential?.username && credential.password !== undefined
+        ? base64(`${credential.username}:${credential.password}`)
+        : undefined,
+      ...this.#issued,
+    ].filter((s): s is string => typeof s === "string" && s.length >= 4);
+    for (const secret of secrets.sort((a, b) => b.length - a.length)) {
+      text = text.replaceAll(secret, "[REDACTED]");
+    }
+    return text;
   }
 
   /** Forget cached tokens for `scopes` (after a 401 that says they are not enough). */
@@ -139,8 +162,14 @@ export class Authorizer {
     if (typeof token !== "string" || !token) {
       throw new AuthError(`token service for ${this.registry} sent no token`);
     }
+    // A token that cannot go into a header would make fetch fail with an error
+    // quoting the header, token included; refuse it here without showing it.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new AuthError(`token service for ${this.registry} sent a malformed token`);
+    }
     // Refresh a little early; tokens without expiry last 60 s per the spec.
     const lifetime = (typeof body.expires_in === "number" ? body.expires_in : 60) * 1000;
+    this.#issued.add(token);
     this.#tokens.set(key, { token, expiresAt: Date.now() + Math.max(0, lifetime - 10_000) });
     return token;
   }

@@ -40,20 +40,34 @@ export function cacheDir(): string {
  * ```
  */
 export class BlobLocations {
+  /** What the cache file held when first read, plus what this process saw. */
   #data: Locations | undefined;
+  /** What this process saw, kept apart so it survives a later first read. */
+  readonly #mine: Locations = {};
   #dirty = false;
 
   constructor(readonly dir: string = cacheDir()) {}
 
-  async #load(): Promise<Locations> {
-    if (this.#data) return this.#data;
+  get #file(): string {
+    return join(this.dir, "blob-locations.json");
+  }
+
+  async #read(): Promise<Locations> {
     try {
-      const value = JSON.parse(await Deno.readTextFile(join(this.dir, "blob-locations.json")));
-      this.#data = typeof value === "object" && value && !Array.isArray(value) ? value : {};
+      const value = JSON.parse(await Deno.readTextFile(this.#file));
+      return typeof value === "object" && value && !Array.isArray(value) ? value : {};
     } catch {
-      this.#data = {};
+      return {};
     }
-    return this.#data!;
+  }
+
+  async #load(): Promise<Locations> {
+    if (!this.#data) {
+      const data = await this.#read();
+      merge(data, this.#mine);
+      this.#data ??= data;
+    }
+    return this.#data;
   }
 
   /** Repositories of `registry` known to hold `digest`, most recent first. */
@@ -65,38 +79,46 @@ export class BlobLocations {
 
   /** Note that `repository` of `registry` holds `digest`. */
   remember(registry: string, digest: string, repository: string): void {
-    const data = this.#data ??= {};
-    const byDigest = data[registry] ??= {};
-    const repos = (byDigest[digest] ?? []).filter((r) => r !== repository);
-    // Re-inserting moves the digest to the end, so the oldest are dropped first.
-    delete byDigest[digest];
-    byDigest[digest] = [repository, ...repos].slice(0, MAX_REPOSITORIES_PER_DIGEST);
-    const digests = Object.keys(byDigest);
-    for (let i = 0; i < digests.length - MAX_DIGESTS_PER_REGISTRY; i++) delete byDigest[digests[i]];
+    add(this.#mine, registry, digest, repository);
+    if (this.#data) add(this.#data, registry, digest, repository);
     this.#dirty = true;
   }
 
   /** Write the cache back, merged with what other processes wrote meanwhile. */
   async save(): Promise<void> {
-    if (!this.#dirty || !this.#data) return;
-    const mine = this.#data;
-    this.#data = undefined;
-    const current = await this.#load();
-    for (const [registry, digests] of Object.entries(mine)) {
-      for (const [digest, repos] of Object.entries(digests)) {
-        for (const repo of [...repos].reverse()) this.remember(registry, digest, repo);
-      }
-    }
+    if (!this.#dirty) return;
+    const current = await this.#read();
+    merge(current, this.#mine);
     try {
       await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(
-        join(this.dir, "blob-locations.json"),
-        new TextEncoder().encode(JSON.stringify(current)),
-        0o600,
-      );
+      await writeFileAtomic(this.#file, new TextEncoder().encode(JSON.stringify(current)), 0o600);
       this.#dirty = false;
     } catch {
       // A cache that cannot be written only costs a future upload.
+    }
+  }
+}
+
+/** Record `repository` first for `digest`, within the bounds. */
+function add(data: Locations, registry: string, digest: string, repository: string): void {
+  let byDigest = data[registry];
+  if (typeof byDigest !== "object" || byDigest === null || Array.isArray(byDigest)) {
+    byDigest = data[registry] = {}; // a damaged entry is dropped, never fatal
+  }
+  const previous = byDigest[digest];
+  const repos = (Array.isArray(previous) ? previous : []).filter((r) => r !== repository);
+  // Re-inserting moves the digest to the end, so the oldest are dropped first.
+  delete byDigest[digest];
+  byDigest[digest] = [repository, ...repos].slice(0, MAX_REPOSITORIES_PER_DIGEST);
+  const digests = Object.keys(byDigest);
+  for (let i = 0; i < digests.length - MAX_DIGESTS_PER_REGISTRY; i++) delete byDigest[digests[i]];
+}
+
+/** Add everything in `from` to `into`, `from`'s entries counting as the most recent. */
+function merge(into: Locations, from: Locations): void {
+  for (const [registry, digests] of Object.entries(from)) {
+    for (const [digest, repos] of Object.entries(digests)) {
+      for (const repo of [...repos].reverse()) add(into, registry, digest, repo);
     }
   }
 }

@@ -100,6 +100,9 @@ export class RegistryClient {
       ? ["https", "http"]
       : ["https"];
     let lastError: unknown;
+    // A certificate we do not trust is the answer to give, even when the
+    // plain-HTTP fallback then meets a TLS port ("400: HTTP request to an HTTPS server").
+    let certificateError: unknown;
     for (const scheme of candidates) {
       const base = `${scheme}://${this.registry}`;
       let response: Response;
@@ -107,6 +110,7 @@ export class RegistryClient {
         response = await this.#fetch(`${base}/v2/`, { method: "GET" }, candidates.length === 1);
       } catch (e) {
         lastError = e;
+        if (isCertificateError(e)) certificateError ??= e;
         continue;
       }
       await response.body?.cancel();
@@ -114,12 +118,22 @@ export class RegistryClient {
         this.#auth.setChallenge(parseChallenges(response.headers.get("www-authenticate") ?? "")[0]);
       } else if (response.status === 400 && scheme === "https" && candidates.length > 1) {
         continue; // an HTTP server answering a TLS port is not it; try the next scheme
+      } else if (certificateError) {
+        break;
       } else if (!response.ok && response.status !== 404) {
         throw new ArtifactError(
           `${this.registry} is not a registry: GET /v2/ answered ${response.status}`,
         );
       }
       return base;
+    }
+    if (certificateError) {
+      throw new ArtifactError(
+        `cannot verify the TLS certificate of ${this.registry}: ${
+          certificateProblem(certificateError)
+        } (trust its CA with --ca-file FILE, or skip verification with --insecure)`,
+        { cause: certificateError },
+      );
     }
     throw new ArtifactError(`cannot reach ${this.registry}: ${errorText(lastError)}`, {
       cause: lastError,
@@ -229,12 +243,31 @@ export class RegistryClient {
    */
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
+    detail.message = await this.#auth.scrub(detail.message);
     const codes = detail.codes;
+    if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
+      // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
+      throw new NotFoundError(`${this.registry} refused ${what}: ${detail.message}`);
+    }
+    if (codes.some((c) => c.startsWith("BLOB_UPLOAD_"))) {
+      throw new ArtifactError(
+        `${this.registry} lost the upload session of ${what}: ${detail.message}`,
+      );
+    }
     if (response.status === 404 || codes.some((c) => /_UNKNOWN$/.test(c))) {
       throw new NotFoundError(`${what} not found`);
     }
     if (response.status === 401) {
       const source = await this.#auth.credentialSource();
+      const challenge = parseChallenges(response.headers.get("www-authenticate") ?? "")[0];
+      if (source && challenge?.params.error === "insufficient_scope") {
+        // The credentials were accepted (a token was issued) but do not grant this.
+        const scope = challenge.params.scope;
+        throw new AuthError(
+          `access to ${scope ? scope.split(" ").join(", ") : what} denied by ${this.registry} ` +
+            `for the credentials from ${source}`,
+        );
+      }
       throw new AuthError(
         source
           ? `authentication failed for ${this.registry} (credentials from ${source})`
@@ -267,11 +300,21 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
     text = (await response.text()).slice(0, 4096);
   } catch { /* no body */ }
   try {
-    const errors = JSON.parse(text).errors as { code?: string; message?: string }[];
+    const errors = JSON.parse(text).errors as {
+      code?: string;
+      message?: string;
+      detail?: unknown;
+    }[];
     if (Array.isArray(errors)) {
+      // A string detail is usually the digest or name concerned; other shapes are noise.
+      const describe = (e: (typeof errors)[number]) =>
+        [e.message ?? e.code, typeof e.detail === "string" ? `(${e.detail})` : ""]
+          .filter(Boolean).join(" ");
       return {
         codes: errors.map((e) => String(e.code ?? "")),
-        message: errors.map((e) => e.message ?? e.code).filter(Boolean).join("; ").slice(0, 300),
+        message: errors.map(describe).filter(Boolean).join("; ")
+          // deno-lint-ignore no-control-regex
+          .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300),
       };
     }
   } catch { /* not JSON */ }
@@ -297,8 +340,24 @@ export function redact(url: string): string {
   }
 }
 
+/** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */
+function isCertificateError(error: unknown): boolean {
+  return /certificate|UnknownIssuer|NotValidForName|Expired/i.test(errorText(error));
+}
+
+/** The certificate part of a TLS error, without the request wrapping around it. */
+function certificateProblem(error: unknown): string {
+  const text = errorText(error);
+  return /(?:invalid peer )?certificate.*$/i.exec(text)?.[0] ?? text;
+}
+
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`.replace(/\s*\n\s*/g, " ");
+  return hideHeaderValues(`${error.message}${cause}`).replace(/\s*\n\s*/g, " ");
+}
+
+/** Deno quotes a rejected header value in its error, and that may be a credential. */
+function hideHeaderValues(text: string): string {
+  return text.replace(/(invalid header value)\s*:?[\s\S]*$/i, "$1 (not shown)");
 }

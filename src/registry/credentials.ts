@@ -102,11 +102,21 @@ async function readConfig(path: string): Promise<DockerConfig | undefined> {
   }
 }
 
+/**
+ * The entry of `map` for `registry`. A key naming the host (`host`,
+ * `host:port`, `https://host/...`) wins over podman's per-namespace keys
+ * (`host/namespace`), which are used only when the host has no key of its own.
+ */
 function entryFor<T>(map: Record<string, T> | undefined, registry: string): T | undefined {
-  if (!map) return undefined;
+  if (!map || typeof map !== "object") return undefined;
   const wanted = normaliseHost(registry);
-  for (const [key, value] of Object.entries(map)) if (normaliseHost(key) === wanted) return value;
-  return undefined;
+  let namespaced: T | undefined;
+  for (const [key, value] of Object.entries(map)) {
+    if (normaliseHost(key) !== wanted) continue;
+    if (/^[a-z]+:\/\//i.test(key) || !/\/./.test(key)) return value;
+    namespaced ??= value;
+  }
+  return namespaced;
 }
 
 function fromAuthEntry(entry: AuthEntry, source: string): Credential | undefined {

@@ -223,11 +223,14 @@ export class RegistryTarget implements Target {
     const tags: string[] = [];
     let url: string | undefined = `/v2/${this.repository}/tags/list?n=${this.#tagPageSize}`;
     for (let page = 0; url && page < 10_000; page++) {
-      const response: Response = await this.client.send({
-        method: "GET",
-        url,
-        scopes: this.#scopes,
-      });
+      let response: Response = await this.client.send({ method: "GET", url, scopes: this.#scopes });
+      if (page === 0 && response.status === 400) {
+        // Some registries refuse a page size above their own maximum (Distribution 3.1
+        // answers PAGINATION_NUMBER_INVALID); without `n` they choose it and link onwards.
+        await response.body?.cancel();
+        url = `/v2/${this.repository}/tags/list`;
+        response = await this.client.send({ method: "GET", url, scopes: this.#scopes });
+      }
       if (response.status !== 200) await this.client.failure(response, `repository ${this.name}`);
       const body = parseJsonObject(
         await readAll(response.body ?? [], {

@@ -52,7 +52,10 @@ export function isRetryableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "AbortError") return false;
   const text = `${error.name} ${error.message} ${(error.cause as Error)?.message ?? ""}`;
-  if (/certificate|UnknownIssuer|InvalidCertificate|tls handshake|NotValidForName/i.test(text)) {
+  if (
+    /certificate|UnknownIssuer|InvalidCertificate|tls handshake|NotValidForName/i.test(text) ||
+    /invalid header|ByteString/i.test(text)
+  ) {
     return false;
   }
   return error instanceof TypeError || error instanceof Deno.errors.ConnectionReset ||

@@ -36,12 +36,13 @@ async function run(cmd: string, args: string[]): Promise<void> {
 /**
  * Start a token server for `users` in `dir` (where its key and certificate go).
  * Refresh tokens (`grant_type=refresh_token`) are accepted when they equal
- * `refreshToken`.
+ * `refreshToken`. Users in `readOnly` are granted `pull` and nothing more
+ * (as a real token service grants what the account may do, not what is asked).
  */
 export async function startTokenServer(
   dir: string,
   users: Record<string, string>,
-  options: { refreshToken?: string } = {},
+  options: { refreshToken?: string; readOnly?: string[] } = {},
 ): Promise<TokenServer> {
   const key = join(dir, "token.key");
   const cert = join(dir, "token.pem");
@@ -74,10 +75,11 @@ export async function startTokenServer(
   const token = (subject: string, scopes: string[]) => {
     const access = scopes.flatMap((scope) => {
       const [type, ...rest] = scope.split(":");
-      const actions = rest.pop() ?? "";
-      return type
-        ? [{ type, name: rest.join(":"), actions: actions.split(",").filter(Boolean) }]
-        : [];
+      const asked = (rest.pop() ?? "").split(",").filter(Boolean);
+      const actions = options.readOnly?.includes(subject)
+        ? asked.filter((a) => a === "pull")
+        : asked;
+      return type ? [{ type, name: rest.join(":"), actions }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
     const header = base64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [certDer] }));
