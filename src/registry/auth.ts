@@ -6,10 +6,11 @@
  * @module
  */
 
-import { AuthError } from "../errors.ts";
+import { ArtifactError, AuthError } from "../errors.ts";
 import type { Challenge } from "./challenge.ts";
 import type { Credential } from "./credentials.ts";
 import { requireSecureChannel } from "./credential_policy.ts";
+import { errorText } from "./redact.ts";
 
 /** Options for {@link Authorizer}. */
 export interface AuthorizerOptions {
@@ -144,7 +145,25 @@ export class Authorizer {
         `credentials for ${this.registry} to its token service`,
       );
     }
-    const service = challenge.params.service;
+    try {
+      return await this.#requestToken(url, scopes, key, credential);
+    } catch (e) {
+      if (e instanceof ArtifactError) throw e;
+      // A network failure after the client's retries: say which service, not the secret.
+      throw new ArtifactError(
+        `cannot reach the token service for ${this.registry}: ${errorText(e)}`,
+        { cause: e },
+      );
+    }
+  }
+
+  async #requestToken(
+    url: URL,
+    scopes: string[],
+    key: string,
+    credential: Credential | undefined,
+  ): Promise<string> {
+    const service = this.#challenge!.params.service;
     let response: Response;
     if (credential?.identityToken) {
       const form = new URLSearchParams({

@@ -8,7 +8,8 @@
 import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
-import { errorText, type RegistryClient } from "./client.ts";
+import type { RegistryClient } from "./client.ts";
+import { errorText } from "./redact.ts";
 import { backoffMs, isRetryableError, type RetryPolicy } from "./retry.ts";
 
 /** Blobs up to this size are uploaded in one PUT; larger ones are streamed. */

@@ -12,6 +12,9 @@ import { Authorizer } from "./auth.ts";
 import { parseChallenges } from "./challenge.ts";
 import { type ExplicitCredentials, findCredential } from "./credentials.ts";
 import { isLoopbackHost, mayAttachCredentials } from "./credential_policy.ts";
+import { errorText, redact } from "./redact.ts";
+
+export { errorText, redact };
 import {
   backoffMs,
   defaultRetryPolicy,
@@ -342,25 +345,6 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
   return { codes: [], message: "" };
 }
 
-/** A URL without query values that could be secret (tokens in redirect URLs). */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/token|signature|sig|key|password|secret|credential|auth/i.test(key)) {
-        parsed.searchParams.set(key, "REDACTED");
-      }
-    }
-    if (parsed.username || parsed.password) {
-      parsed.username = "";
-      parsed.password = "";
-    }
-    return parsed.href;
-  } catch {
-    return url;
-  }
-}
-
 /** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */
 function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|NotValidForName|Expired/i.test(errorText(error));
@@ -370,22 +354,4 @@ function isCertificateError(error: unknown): boolean {
 function certificateProblem(error: unknown): string {
   const text = errorText(error);
   return /(?:invalid peer )?certificate.*$/i.exec(text)?.[0] ?? text;
-}
-
-/**
- * An error's message (and its cause's) on one line, with every URL in it
- * redacted (fetch errors quote the URL, which may carry a signed query) and
- * rejected header values hidden.
- */
-export function errorText(error: unknown): string {
-  const text = !(error instanceof Error)
-    ? String(error)
-    : `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}`;
-  return hideHeaderValues(text).replace(/\s*\n\s*/g, " ")
-    .replace(/https?:\/\/[^\s)"'<>]+/g, (url) => redact(url));
-}
-
-/** Deno quotes a rejected header value in its error, and that may be a credential. */
-function hideHeaderValues(text: string): string {
-  return text.replace(/(invalid header value)\s*:?[\s\S]*$/i, "$1 (not shown)");
 }
