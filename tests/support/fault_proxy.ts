@@ -32,8 +32,12 @@ export type Fault =
   | { kind: "truncate"; bytes: number; withoutLength?: boolean }
   /** Forward the whole body, but declare this Content-Length. */
   | { kind: "content-length"; value: number }
-  /** Forward, replacing the body (Content-Length follows the new body). */
-  | { kind: "replace-body"; body: (original: Uint8Array) => Uint8Array }
+  /** Forward, replacing the body (Content-Length follows the new body) and maybe headers. */
+  | {
+    kind: "replace-body";
+    body: (original: Uint8Array) => Uint8Array;
+    headers?: Record<string, string | null>;
+  }
   /** Forward, setting (or with `null` removing) answer headers. */
   | { kind: "headers"; set: Record<string, string | null> }
   /** Answer `status` (default 307) with `Location: to(pathAndQuery)`. */
@@ -308,8 +312,12 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
 }
 
 function applyHeaderFault(fault: Fault | undefined, answer: Record<string, string>): void {
-  if (fault?.kind !== "headers") return;
-  for (const [name, value] of Object.entries(fault.set)) {
+  const set = fault?.kind === "headers"
+    ? fault.set
+    : fault?.kind === "replace-body"
+    ? fault.headers ?? {}
+    : {};
+  for (const [name, value] of Object.entries(set)) {
     if (value === null) delete answer[name.toLowerCase()];
     else answer[name.toLowerCase()] = value;
   }
