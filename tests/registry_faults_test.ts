@@ -16,6 +16,7 @@ import {
   isolatedEnv,
   makeTree,
   plannedDigests,
+  privateTmp,
   push,
 } from "./support/registry_scenario.ts";
 import { describeTree, tempDir } from "./support/tree.ts";
@@ -163,7 +164,9 @@ Deno.test("a blob answering 503 every time: pull gives up after 5 attempts, exit
     },
   ]);
   const output = await existingOutput(join(dir.path, "work"));
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: s.env });
+  const tmp = await privateTmp(dir.path);
+  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  tmp.assertEmpty();
   assertFailure(pull, 1, /^error: 127\.0\.0\.1:\d+ answered 503 for blob sha256:\w+ in /);
   assert.equal(count(s.proxy.seen, "GET", blobPath(s.pushed.layers[0].digest)), 5);
   output.assertUntouched();
@@ -180,7 +183,9 @@ Deno.test("a blob connection dropped every time: pull gives up after 5 tries, ex
     },
   ]);
   const output = await existingOutput(join(dir.path, "work"));
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: s.env });
+  const tmp = await privateTmp(dir.path);
+  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  tmp.assertEmpty();
   assertFailure(pull, 1, /^error: download dropped 5 times \(last at byte 100000\): /);
   assert.equal(count(s.proxy.seen, "GET", blobPath(s.pushed.layers[0].digest)), 5);
   output.assertUntouched();
@@ -197,7 +202,9 @@ Deno.test("a manifest answering 429 every time: pull gives up after 5 attempts, 
     },
   ]);
   const output = await existingOutput(join(dir.path, "work"));
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: s.env });
+  const tmp = await privateTmp(dir.path);
+  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  tmp.assertEmpty();
   assertFailure(pull, 1, /^error: 127\.0\.0\.1:\d+ answered 429 for manifest v1 in /);
   assert.equal(count(s.proxy.seen, "GET", /\/manifests\/v1$/), 5);
   output.assertUntouched();
@@ -212,7 +219,11 @@ Deno.test("uploads answering 500 every time: push gives up after 5 fresh session
     upstream: registry.url,
     rules: [{ method: "PATCH", times: Infinity, fault: { kind: "status", status: 500 } }],
   });
-  const result = await runCli(["push", `${proxy.host}/team/app:v1`, src], { env });
+  const tmp = await privateTmp(dir.path);
+  const result = await runCli(["push", `${proxy.host}/team/app:v1`, src], {
+    env: { ...env, ...tmp.env },
+  });
+  tmp.assertEmpty();
   assertFailure(result, 1, /^error: 127\.0\.0\.1:\d+ answered 500 for upload of sha256:\w+$/);
   assert.equal(count(proxy.seen, "PATCH", /\/blobs\/uploads\//), 5);
   assert.equal(count(proxy.seen, "PUT", /\/manifests\//), 0);
@@ -235,7 +246,11 @@ Deno.test("upload connections dropped every time: push gives up after 5 fresh se
       fault: { kind: "drop-request", afterBytes: 100_000 },
     }],
   });
-  const result = await runCli(["push", `${proxy.host}/team/app:v1`, src], { env });
+  const tmp = await privateTmp(dir.path);
+  const result = await runCli(["push", `${proxy.host}/team/app:v1`, src], {
+    env: { ...env, ...tmp.env },
+  });
+  tmp.assertEmpty();
   assertFailure(
     result,
     1,

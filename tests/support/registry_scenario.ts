@@ -113,3 +113,19 @@ export function assertFailure(result: CliResult, code: number, pattern: RegExp):
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0], pattern);
 }
+
+/**
+ * A private TMPDIR for a CLI run (push stages layers there) and a check
+ * that the run left nothing in it.
+ */
+export async function privateTmp(
+  parent: string,
+): Promise<{ env: Record<string, string>; assertEmpty: () => void }> {
+  const path = join(parent, "tmp");
+  await Deno.mkdir(path, { recursive: true });
+  return {
+    env: { TMPDIR: path },
+    assertEmpty: () =>
+      assert.deepEqual([...Deno.readDirSync(path)].map((e) => e.name), [], "temporary files left"),
+  };
+}
