@@ -6,9 +6,20 @@
  * @module
  */
 
-import { AuthError } from "../errors.ts";
+import { ArtifactError, AuthError } from "../errors.ts";
 import type { Challenge } from "./challenge.ts";
 import type { Credential } from "./credentials.ts";
+import { requireSecureChannel } from "./credential_policy.ts";
+import { errorText } from "./redact.ts";
+
+/** Options for {@link Authorizer}. */
+export interface AuthorizerOptions {
+  /**
+   * The user asked for plain HTTP (`--plain-http`): secrets may then go in
+   * clear text to non-loopback hosts too.
+   */
+  plainHttp?: boolean;
+}
 
 /** Performs the HTTP request for a token (the client supplies retries and TLS). */
 export type TokenFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -25,7 +36,7 @@ interface CachedToken {
  * ```ts
  * import { Authorizer } from "./auth.ts";
  * const auth = new Authorizer("localhost:5000", async () => undefined, fetch);
- * console.assert((await auth.header(["repository:a:pull"])) === undefined);
+ * console.assert((await auth.header(["repository:a:pull"], "http://localhost:5000/v2/")) === undefined);
  * ```
  */
 export class Authorizer {
@@ -39,6 +50,7 @@ export class Authorizer {
     readonly registry: string,
     readonly loadCredential: () => Promise<Credential | undefined>,
     readonly fetchToken: TokenFetch,
+    readonly options: AuthorizerOptions = {},
   ) {}
 
   /** Record the challenge of a 401 answer (from the ping or any request). */
@@ -60,16 +72,26 @@ export class Authorizer {
     return (await this.#credentialOnce())?.source;
   }
 
-  /** The Authorization header for `scopes`, or undefined for anonymous access. */
-  async header(scopes: string[]): Promise<string | undefined> {
+  /**
+   * The Authorization header for a request to `url` (on the registry) with
+   * `scopes`, or undefined for anonymous access. Throws an AuthError rather
+   * than send a secret in clear text to a host that is not loopback, unless
+   * plain HTTP was asked for.
+   */
+  async header(scopes: string[], url: string): Promise<string | undefined> {
     const challenge = this.#challenge;
     if (!challenge) return undefined;
     if (challenge.scheme === "basic") {
       const credential = await this.#credentialOnce();
       if (!credential?.username || credential.password === undefined) return undefined;
+      requireSecureChannel(url, !!this.options.plainHttp, `credentials for ${this.registry}`);
       return `Basic ${base64(`${credential.username}:${credential.password}`)}`;
     }
-    if (challenge.scheme === "bearer") return `Bearer ${await this.#token(scopes)}`;
+    if (challenge.scheme === "bearer") {
+      const token = await this.#token(scopes);
+      requireSecureChannel(url, !!this.options.plainHttp, `a token for ${this.registry}`);
+      return `Bearer ${token}`;
+    }
     throw new AuthError(
       `${this.registry} asks for unsupported authentication "${challenge.scheme}"`,
     );
@@ -115,7 +137,33 @@ export class Authorizer {
       throw new AuthError(`${this.registry} sent an invalid token realm`);
     }
     const credential = await this.#credentialOnce();
-    const service = challenge.params.service;
+    if (credential) {
+      // The realm is named by the registry; it must not get the user's secret in clear text.
+      requireSecureChannel(
+        url,
+        !!this.options.plainHttp,
+        `credentials for ${this.registry} to its token service`,
+      );
+    }
+    try {
+      return await this.#requestToken(url, scopes, key, credential);
+    } catch (e) {
+      if (e instanceof ArtifactError) throw e;
+      // A network failure after the client's retries: say which service, not the secret.
+      throw new ArtifactError(
+        `cannot reach the token service for ${this.registry}: ${errorText(e)}`,
+        { cause: e },
+      );
+    }
+  }
+
+  async #requestToken(
+    url: URL,
+    scopes: string[],
+    key: string,
+    credential: Credential | undefined,
+  ): Promise<string> {
+    const service = this.#challenge!.params.service;
     let response: Response;
     if (credential?.identityToken) {
       const form = new URLSearchParams({

@@ -9,6 +9,7 @@ import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
 import type { RegistryClient } from "./client.ts";
+import { errorText } from "./redact.ts";
 import { backoffMs, isRetryableError, type RetryPolicy } from "./retry.ts";
 
 /** Blobs up to this size are uploaded in one PUT; larger ones are streamed. */
@@ -24,6 +25,7 @@ export function resumableBody(
   first: Response,
   refetch: (offset: number) => Promise<Response>,
   policy: RetryPolicy,
+  log?: (line: string) => void,
 ): ReadableStream<Uint8Array> {
   let reader = first.body!.getReader();
   let delivered = 0;
@@ -36,8 +38,16 @@ export function resumableBody(
         try {
           result = await reader.read();
         } catch (e) {
-          if (!isRetryableError(e) || ++failures >= policy.attempts) throw e;
-          await policy.sleep(backoffMs(policy, failures, null));
+          if (!isRetryableError(e)) throw e;
+          if (++failures >= policy.attempts) {
+            throw new ArtifactError(
+              `download dropped ${failures} times (last at byte ${delivered}): ${errorText(e)}`,
+              { cause: e },
+            );
+          }
+          const wait = backoffMs(policy, failures, null);
+          log?.(`download dropped after ${delivered} bytes; resuming in ${wait} ms`);
+          await policy.sleep(wait);
           const response = await refetch(delivered);
           if (response.status === 206) {
             skip = 0;
@@ -151,12 +161,18 @@ export async function uploadBlob(
       await finishUpload(context, descriptor, url);
       return;
     } catch (e) {
+      // Transient failures (dropped connections, 429/5xx answers) restart the whole upload
+      // from a fresh session; the abandoned session is left for the registry to expire.
       if (
         attempt >= policy.attempts || !(isRetryableError(e) || isRetryableError((e as Error).cause))
       ) {
         throw e;
       }
-      await policy.sleep(backoffMs(policy, attempt, null));
+      const wait = backoffMs(policy, attempt, null);
+      client.debug(
+        `upload of ${descriptor.digest} failed (${(e as Error).message}); restarting in ${wait} ms`,
+      );
+      await policy.sleep(wait);
     }
   }
 

@@ -11,11 +11,16 @@ import { ArtifactError, AuthError, IntegrityError, NotFoundError } from "../erro
 import { Authorizer } from "./auth.ts";
 import { parseChallenges } from "./challenge.ts";
 import { type ExplicitCredentials, findCredential } from "./credentials.ts";
+import { isLoopbackHost, mayAttachCredentials } from "./credential_policy.ts";
+import { errorText, redact } from "./redact.ts";
+
+export { errorText, redact };
 import {
   backoffMs,
   defaultRetryPolicy,
   isRetryableError,
   isRetryableStatus,
+  RetryableStatusError,
   type RetryPolicy,
 } from "./retry.ts";
 
@@ -48,11 +53,9 @@ export interface RegistryRequest {
   retry?: boolean;
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
-
 /** True for hosts that default to plain HTTP: localhost, 127.0.0.0/8, [::1]. */
 export function isLoopbackRegistry(registry: string): boolean {
-  return LOOPBACK.test(registry);
+  return isLoopbackHost(registry);
 }
 
 /**
@@ -71,6 +74,7 @@ export class RegistryClient {
       registry,
       () => findCredential(registry, options.credentials),
       (url, init) => this.#fetch(url, init, true),
+      { plainHttp: options.plainHttp },
     );
   }
 
@@ -144,15 +148,14 @@ export class RegistryClient {
   async send(request: RegistryRequest): Promise<Response> {
     const base = await this.base();
     let url = new URL(request.url, base).href;
-    const origin = new URL(base).host;
     let scopes = request.scopes;
     let reauthorised = false;
     let redirects = 0;
     for (let attempt = 1;; attempt++) {
       const headers: Record<string, string> = { ...request.headers };
-      // Credentials go only to the registry itself, never to a redirect target.
-      if (new URL(url).host === origin) {
-        const authorization = await this.#auth.header(scopes);
+      // Credentials go only to the registry's own origin, never to a redirect target.
+      if (mayAttachCredentials(url, base)) {
+        const authorization = await this.#auth.header(scopes, url);
         if (authorization) headers.Authorization = authorization;
       }
       const body = typeof request.body === "function" ? await request.body() : request.body;
@@ -161,7 +164,7 @@ export class RegistryClient {
         response = await this.#fetch(url, { method: request.method, headers, body }, false);
       } catch (e) {
         if (request.retry !== false && attempt < this.#policy.attempts && isRetryableError(e)) {
-          await this.#policy.sleep(backoffMs(this.#policy, attempt, null));
+          await this.#wait(attempt, null, request.method, url);
           continue;
         }
         throw new ArtifactError(`${request.method} ${redact(url)} failed: ${errorText(e)}`, {
@@ -177,7 +180,7 @@ export class RegistryClient {
         attempt--;
         continue;
       }
-      if (response.status === 401 && !reauthorised && new URL(url).host === origin) {
+      if (response.status === 401 && !reauthorised && mayAttachCredentials(url, base)) {
         // A first 401 carries the challenge (or a wider scope); ask once more with it.
         reauthorised = true;
         await response.body?.cancel();
@@ -197,13 +200,27 @@ export class RegistryClient {
         attempt < this.#policy.attempts
       ) {
         await response.body?.cancel();
-        await this.#policy.sleep(
-          backoffMs(this.#policy, attempt, response.headers.get("retry-after")),
-        );
+        await this.#wait(attempt, response.headers.get("retry-after"), request.method, url);
         continue;
       }
       return response;
     }
+  }
+
+  /** Sleep before the next attempt, saying so in the debug trace. */
+  async #wait(
+    attempt: number,
+    retryAfter: string | null,
+    method: string,
+    url: string,
+  ): Promise<void> {
+    const ms = backoffMs(this.#policy, attempt, retryAfter);
+    this.options.log?.(
+      `retry ${attempt + 1}/${this.#policy.attempts} of ${method} ${redact(url)} in ${ms} ms${
+        retryAfter === null ? "" : ` (Retry-After: ${retryAfter})`
+      }`,
+    );
+    await this.#policy.sleep(ms);
   }
 
   /** fetch with TLS options and the debug trace; `retry` retries network errors here. */
@@ -220,16 +237,14 @@ export class RegistryClient {
         );
         if (retry && isRetryableStatus(response.status) && attempt < this.#policy.attempts) {
           await response.body?.cancel();
-          await this.#policy.sleep(
-            backoffMs(this.#policy, attempt, response.headers.get("retry-after")),
-          );
+          await this.#wait(attempt, response.headers.get("retry-after"), init.method ?? "GET", url);
           continue;
         }
         return response;
       } catch (e) {
         this.options.log?.(`${init.method ?? "GET"} ${redact(url)} -> ${errorText(e)}`);
         if (retry && attempt < this.#policy.attempts && isRetryableError(e)) {
-          await this.#policy.sleep(backoffMs(this.#policy, attempt, null));
+          await this.#wait(attempt, null, init.method ?? "GET", url);
           continue;
         }
         throw e;
@@ -284,7 +299,16 @@ export class RegistryClient {
       `${this.registry} answered ${response.status} for ${what}${
         detail.message ? `: ${detail.message}` : ""
       }`,
+      // Marks a transient answer, so an operation retried as a whole (an upload) tries again.
+      isRetryableStatus(response.status)
+        ? { cause: new RetryableStatusError(response.status) }
+        : undefined,
     );
+  }
+
+  /** One line in the `--debug` trace (never a secret: callers pass redacted text). */
+  debug(line: string): void {
+    this.options.log?.(line);
   }
 
   /** Release pooled connections. */
@@ -321,25 +345,6 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
   return { codes: [], message: "" };
 }
 
-/** A URL without query values that could be secret (tokens in redirect URLs). */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/token|signature|sig|key|password|secret|credential|auth/i.test(key)) {
-        parsed.searchParams.set(key, "REDACTED");
-      }
-    }
-    if (parsed.username || parsed.password) {
-      parsed.username = "";
-      parsed.password = "";
-    }
-    return parsed.href;
-  } catch {
-    return url;
-  }
-}
-
 /** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */
 function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|NotValidForName|Expired/i.test(errorText(error));
@@ -349,15 +354,4 @@ function isCertificateError(error: unknown): boolean {
 function certificateProblem(error: unknown): string {
   const text = errorText(error);
   return /(?:invalid peer )?certificate.*$/i.exec(text)?.[0] ?? text;
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return hideHeaderValues(`${error.message}${cause}`).replace(/\s*\n\s*/g, " ");
-}
-
-/** Deno quotes a rejected header value in its error, and that may be a credential. */
-function hideHeaderValues(text: string): string {
-  return text.replace(/(invalid header value)\s*:?[\s\S]*$/i, "$1 (not shown)");
 }

@@ -137,7 +137,7 @@ export class RegistryTarget implements Target {
     }
     this.#remember(descriptor.digest);
     return verifyStream(
-      resumableBody(response, get, this.#policy),
+      resumableBody(response, get, this.#policy, (line) => this.client.debug(line)),
       descriptor.digest,
       descriptor.size,
       what,

@@ -45,11 +45,23 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /**
+ * The cause attached to an error made from a transient HTTP answer (429,
+ * 5xx), so callers that retry whole operations (uploads) recognise it.
+ */
+export class RetryableStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+    this.name = "RetryableStatusError";
+  }
+}
+
+/**
  * Whether a thrown error is a transient network failure (reset, refused,
  * timeout) rather than a bug or a TLS problem, which no retry fixes.
  */
 export function isRetryableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof RetryableStatusError) return true;
   if (error.name === "AbortError") return false;
   const text = `${error.name} ${error.message} ${(error.cause as Error)?.message ?? ""}`;
   if (
