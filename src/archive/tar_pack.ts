@@ -7,16 +7,25 @@
  */
 
 import { ArtifactError } from "../errors.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 import { BLOCK, encodeHeader } from "./tar_header.ts";
 import type { TreeEntry } from "./walk.ts";
 
 /** Size of the chunks the packer yields. */
 export const PACK_CHUNK = 1024 * 1024;
 
+/** Options for {@link packTar}. */
+export interface PackOptions {
+  /** Recycled zero-filled buffers of {@link PACK_CHUNK} bytes to fill. */
+  buffers?: BufferPool;
+}
+
 /**
  * Yield the tar archive of `entries` in chunks of {@link PACK_CHUNK} bytes
  * (the last may be shorter). Files are read synchronously straight into the
  * output buffer, which is cheap for many small files and streams big ones.
+ * Each chunk is a fresh (or recycled) buffer that the packer never touches
+ * again after yielding it.
  *
  * @example
  * ```ts
@@ -31,8 +40,11 @@ export const PACK_CHUNK = 1024 * 1024;
  */
 export async function* packTar(
   entries: readonly TreeEntry[],
+  options: PackOptions = {},
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  let buffer = new Uint8Array(PACK_CHUNK);
+  const pool = options.buffers?.size === PACK_CHUNK ? options.buffers : undefined;
+  const fresh = () => pool ? pool.take() : new Uint8Array(PACK_CHUNK);
+  let buffer = fresh();
   let fill = 0;
 
   for (const entry of entries) {
@@ -51,7 +63,7 @@ export async function* packTar(
       offset += take;
       if (fill === PACK_CHUNK) {
         yield buffer;
-        buffer = new Uint8Array(PACK_CHUNK);
+        buffer = fresh();
         fill = 0;
       }
     }
@@ -70,7 +82,7 @@ export async function* packTar(
         remaining -= n;
         if (fill === PACK_CHUNK) {
           yield buffer;
-          buffer = new Uint8Array(PACK_CHUNK);
+          buffer = fresh();
           fill = 0;
         }
       }
@@ -87,7 +99,7 @@ export async function* packTar(
     fill += padHere;
     if (fill === PACK_CHUNK) {
       yield buffer;
-      buffer = new Uint8Array(PACK_CHUNK);
+      buffer = fresh();
       fill = pad - padHere;
     }
   }
@@ -99,7 +111,7 @@ export async function* packTar(
     end -= take;
     if (fill === PACK_CHUNK) {
       yield buffer;
-      buffer = new Uint8Array(PACK_CHUNK);
+      buffer = fresh();
       fill = 0;
     }
   }

@@ -5,8 +5,14 @@
  * @module
  */
 
+import {
+  CompressorPool,
+  defaultCompressionWorkers,
+  type PoolStats,
+} from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { collectTree } from "../archive/walk.ts";
+import { DEFAULT_CONCURRENCY, mapConcurrent } from "../concurrency.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { fileSource, type Target } from "../target.ts";
@@ -23,6 +29,10 @@ export interface PushTreeOptions {
   compression?: LayerCompression;
   level?: number;
   annotations?: Annotations;
+  /** Threads compressing blocks (default: one per core; 0 compresses on this thread). */
+  compressionWorkers?: number;
+  /** Blobs transferred at once (default {@link DEFAULT_CONCURRENCY}). */
+  concurrency?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -34,6 +44,8 @@ export interface PushResult {
   layers: Descriptor[];
   /** Per blob digest: uploaded, or skipped because the target had it. */
   blobs: Record<string, UploadOutcome>;
+  /** Where layer blocks were compressed (for --debug). */
+  compression: PoolStats;
 }
 
 /**
@@ -57,31 +69,41 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     onWarning: options.onWarning,
   });
   const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
     const layer: StagedLayer = await buildTarLayer(entries, {
       compression: options.compression ?? "gzip",
       level: options.level,
       stagingDir,
+      compressor: pool,
+      parallelism: pool.parallelism,
     });
+    pool.close();
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
     });
-    const blobs: Record<string, UploadOutcome> = {};
-    blobs[layer.descriptor.digest] = await uploadBlob(
-      target,
-      layer.descriptor,
-      fileSource(layer.path, layer.descriptor.size),
+    const uploads = [
+      { descriptor: layer.descriptor, source: fileSource(layer.path, layer.descriptor.size) },
+      { descriptor: config.descriptor, source: config.bytes },
+    ];
+    const outcomes = await mapConcurrent(
+      uploads,
+      options.concurrency ?? DEFAULT_CONCURRENCY,
+      (upload) => uploadBlob(target, upload.descriptor, upload.source),
     );
-    blobs[config.descriptor.digest] = await uploadBlob(target, config.descriptor, config.bytes);
+    const blobs: Record<string, UploadOutcome> = {};
+    uploads.forEach((upload, i) => blobs[upload.descriptor.digest] = outcomes[i]);
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
     return {
       descriptor: manifest.descriptor,
       config: config.descriptor,
       layers: [layer.descriptor],
       blobs,
+      compression: pool.stats,
     };
   } finally {
+    pool.close();
     await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
   }
 }
