@@ -104,8 +104,58 @@ export function fileSource(path: string, size: number): BlobSource {
   return {
     size,
     path,
-    open: async () => (await Deno.open(path, { read: true })).readable,
+    open: async () => fileStream(await Deno.open(path, { read: true })),
   };
+}
+
+/** Bytes per chunk of {@link fileStream}. */
+export const FILE_CHUNK = 1024 * 1024;
+
+/**
+ * A file's content as a byte stream (BYOB readers read straight into their
+ * own buffer; default readers get 1 MiB chunks). The file is closed at the
+ * end, on error and on cancel. (`FsFile.readable` reads 64 KiB at a time
+ * into fresh buffers, which costs a third of the time of a whole pull.)
+ *
+ * @example
+ * ```ts
+ * import { fileStream } from "./target.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * const chunks = await Array.fromAsync(fileStream(await Deno.open(path)));
+ * console.assert(chunks[0].byteLength === 5);
+ * ```
+ */
+export function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    file.close();
+  };
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: FILE_CHUNK,
+    async pull(controller) {
+      const request = controller.byobRequest!;
+      const view = request.view as Uint8Array<ArrayBuffer>;
+      let n: number | null;
+      try {
+        n = await file.read(view);
+      } catch (e) {
+        close();
+        throw e;
+      }
+      if (n === null) {
+        close();
+        controller.close();
+        request.respond(0);
+        return;
+      }
+      request.respond(n);
+    },
+    cancel: close,
+  }) as ReadableStream<Uint8Array<ArrayBuffer>>;
 }
 
 /**
