@@ -8,9 +8,10 @@
  * {@link compressBlockWith} and loaded from a Blob URL, so there is no
  * separate file to find: it works the same from source, from the
  * `deno bundle` output and from a compiled binary. Workers start lazily
- * (a push of one block never starts any); until one has loaded, blocks are
- * compressed on the calling thread, and if workers cannot start at all the
- * pool keeps compressing there. Output is identical either way.
+ * (a push of one block never starts any, its block is compressed on the
+ * calling thread); later blocks queue until a worker has loaded, and if no
+ * worker can start the pool compresses on the calling thread. Output is
+ * identical either way.
  *
  * @module
  */
@@ -137,9 +138,10 @@ export class CompressorPool implements BlockCompressor, Disposable {
   /** Compress one block (handed over: it may be transferred and reused). */
   compress(block: Uint8Array, compression: BlockCompression, level: number): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new ArtifactError("compression pool is closed"));
-    // The first block never starts workers: a small push needs none.
+    // The first block never starts workers (a small push needs none) and is
+    // compressed here; later blocks wait for a worker to load, unless none can.
     if (++this.#submitted === 2) this.#start();
-    if (!this.#slots.some((s) => s.state === "idle" || s.state === "busy")) {
+    if (this.#submitted === 1 || !this.#slots.some((s) => s.state !== "failed")) {
       try {
         return Promise.resolve(this.#inline(block, compression, level));
       } catch (e) {
