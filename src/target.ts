@@ -42,6 +42,9 @@ export interface Target {
   /** Set by registry targets: which repository this is (copy uses it to mount). */
   readonly location?: RepositoryLocation;
 
+  /** Content is on local disk (a layout): reading ahead into staging files gains nothing. */
+  readonly local?: boolean;
+
   /**
    * Descriptor of the manifest a tag or digest points at; NotFoundError if
    * none. Undefined means the target's default (`latest`; for a layout with a

@@ -52,6 +52,7 @@ export interface OpenLayoutOptions {
  */
 export class OciLayout implements Target {
   readonly name: string;
+  readonly local = true;
   // Serialises index.json updates made by concurrent pushes in this process.
   #indexLock: Promise<unknown> = Promise.resolve();
 

@@ -12,12 +12,11 @@ import {
 } from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { collectTree } from "../archive/walk.ts";
-import { DEFAULT_CONCURRENCY, mapConcurrent } from "../concurrency.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { fileSource, type Target } from "../target.ts";
 import { imageConfig, imageManifest } from "./image.ts";
-import { uploadBlob, type UploadOutcome } from "./upload.ts";
+import { uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** Options for {@link pushTree}. */
 export interface PushTreeOptions {
@@ -31,7 +30,7 @@ export interface PushTreeOptions {
   annotations?: Annotations;
   /** Threads compressing blocks (default: one per core; 0 compresses on this thread). */
   compressionWorkers?: number;
-  /** Blobs transferred at once (default {@link DEFAULT_CONCURRENCY}). */
+  /** Blobs transferred at once (default 4). */
   concurrency?: number;
   onWarning?: (message: string) => void;
 }
@@ -83,17 +82,10 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
     });
-    const uploads = [
-      { descriptor: layer.descriptor, source: fileSource(layer.path, layer.descriptor.size) },
-      { descriptor: config.descriptor, source: config.bytes },
-    ];
-    const outcomes = await mapConcurrent(
-      uploads,
-      options.concurrency ?? DEFAULT_CONCURRENCY,
-      (upload) => uploadBlob(target, upload.descriptor, upload.source),
-    );
-    const blobs: Record<string, UploadOutcome> = {};
-    uploads.forEach((upload, i) => blobs[upload.descriptor.digest] = outcomes[i]);
+    const blobs = await uploadBlobs(target, [
+      { descriptor: layer.descriptor, content: fileSource(layer.path, layer.descriptor.size) },
+      { descriptor: config.descriptor, content: config.bytes },
+    ], options.concurrency);
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
     return {
       descriptor: manifest.descriptor,
