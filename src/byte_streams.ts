@@ -61,3 +61,69 @@ export function byobReader(
     return undefined;
   }
 }
+
+/** What {@link observeBytes} reports. */
+export interface ByteObserver {
+  /** A piece passed through (a view, valid during the call). May throw to fail the stream. */
+  chunk?(view: Uint8Array): void;
+  /** The source ended. May throw to fail the stream instead of ending it. */
+  end?(): void;
+}
+
+/**
+ * The same bytes as `source`, reported to `observer` on the way (for digest
+ * checks, progress). A byte stream stays a byte stream: BYOB reads go
+ * straight through into the consumer's buffer, so observing costs no copy
+ * and no allocation; chunks of other streams are copied, because enqueuing
+ * into a byte stream takes over (detaches) the chunk's buffer.
+ *
+ * @example
+ * ```ts
+ * import { observeBytes } from "./byte_streams.ts";
+ * let seen = 0;
+ * const out = observeBytes(ReadableStream.from([new Uint8Array(4)]), {
+ *   chunk: (v) => void (seen += v.byteLength),
+ * });
+ * await Array.fromAsync(out);
+ * console.assert(seen === 4);
+ * ```
+ */
+export function observeBytes(
+  source: ReadableStream<Uint8Array>,
+  observer: ByteObserver,
+): ReadableStream<Uint8Array> {
+  const byob = byobReader(source);
+  const reader = byob ?? source.getReader();
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: READ_CHUNK,
+    async pull(controller) {
+      const request = controller.byobRequest!;
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        if (byob) {
+          const view = request.view!;
+          result = await byob.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+        } else {
+          result = await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        }
+        if (result.done) observer.end?.();
+        else observer.chunk?.(result.value);
+      } catch (e) {
+        reader.cancel(e).catch(() => {});
+        throw e;
+      }
+      if (result.done) {
+        controller.close();
+        // The pending read must still be answered, with the buffer it handed down.
+        if (byob && result.value) request.respondWithNewView(result.value);
+        else request.respond(0);
+      } else if (byob) {
+        request.respondWithNewView(result.value);
+      } else {
+        controller.enqueue(result.value.slice());
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}

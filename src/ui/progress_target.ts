@@ -7,6 +7,7 @@
 
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource, Target } from "../target.ts";
+import { observeBytes } from "../byte_streams.ts";
 import { countBytes, type Progress } from "./progress.ts";
 
 /** `sha256:0123456789ab` — enough to tell blobs apart on screen. */
@@ -37,14 +38,18 @@ export function withProgress(target: Target, progress: Progress): Target {
     get location() {
       return target.location;
     },
+    get local() {
+      return target.local;
+    },
     resolve: (tagOrDigest) => target.resolve(tagOrDigest),
     fetchManifest: (descriptor) => target.fetchManifest(descriptor),
     async fetchBlob(descriptor) {
       const task = progress.task(label(descriptor), descriptor.size);
       const stream = await target.fetchBlob(descriptor);
-      return countBytes(stream, task).pipeThrough(
-        new TransformStream({ flush: () => task.done() }),
-      );
+      return observeBytes(stream, {
+        chunk: (view) => task.add(view.byteLength),
+        end: () => task.done(),
+      });
     },
     async exists(descriptor) {
       const found = await target.exists(descriptor);
