@@ -43,6 +43,11 @@ export async function layoutGzip(ctx: BenchContext, data: Dataset): Promise<Push
       cleanup.push(layout);
       return ctx.push(`oci:${layout}:v1`, data, L, 1);
     },
+    inline: () => {
+      const layout = ctx.fresh("layout-0w");
+      cleanup.push(layout);
+      return ctx.push(`oci:${layout}:v1`, data, L, 0);
+    },
   });
   await ctx.removeAll(cleanup);
   ctx.rows.push({
@@ -56,6 +61,12 @@ export async function layoutGzip(ctx: BenchContext, data: Dataset): Promise<Push
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "artifact-cli, 1 worker", samples: push.one },
+    target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+  }, {
+    operation: `push ${data.name} -> layout, ${W} workers vs none (main thread only)`,
+    bytes: data.bytes,
+    ours: push.ours,
+    baseline: { name: "artifact-cli, 0 workers", samples: push.inline },
     target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
   });
   // Keep one layout for the pulls; the others go.

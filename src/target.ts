@@ -19,6 +19,12 @@ export interface BlobSource {
   readonly path?: string;
   /** Where the blob already is, so a registry can mount it instead of receiving it. */
   readonly mountFrom?: RepositoryLocation;
+  /**
+   * The file at `path` is private to this process, which computed its digest
+   * while writing it (a staged layer): a target may take it over (link,
+   * rename) without reading it again. Never set for a user's file.
+   */
+  readonly verified?: boolean;
   open(): Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -102,11 +108,16 @@ export function bytesSource(bytes: Uint8Array): BlobSource {
   };
 }
 
-/** A BlobSource over a file on disk. */
-export function fileSource(path: string, size: number): BlobSource {
+/** A BlobSource over a file on disk (`verified`: see {@link BlobSource.verified}). */
+export function fileSource(
+  path: string,
+  size: number,
+  options: { verified?: boolean } = {},
+): BlobSource {
   return {
     size,
     path,
+    verified: options.verified,
     open: async () => fileStream(await Deno.open(path, { read: true })),
   };
 }

@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { NotFoundError, ParseError } from "../errors.ts";
+import { IntegrityError, NotFoundError, ParseError } from "../errors.ts";
 import {
   type Digest,
   digestAlgorithm,
@@ -217,7 +217,20 @@ export class OciLayout implements Target {
       `blob ${descriptor.digest}`,
     );
     try {
-      if (source.path !== undefined) {
+      if (source.path !== undefined && source.verified) {
+        // This process digested it as it wrote it, privately: take it over
+        // without reading it again (a hard link when on the same file system).
+        await Deno.link(source.path, temp).catch(() => Deno.copyFile(source.path!, temp));
+        await Deno.chmod(temp, 0o644);
+        const size = (await Deno.stat(temp)).size;
+        if (size !== descriptor.size) {
+          throw new IntegrityError(
+            `blob ${descriptor.digest}: ${size} bytes, expected ${descriptor.size}`,
+          );
+        }
+        await Deno.rename(temp, path);
+        return;
+      } else if (source.path !== undefined) {
         // A file: copy it in the kernel, then verify the copy (never trust the source).
         await Deno.copyFile(source.path, temp);
         await Deno.chmod(temp, 0o644);

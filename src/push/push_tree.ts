@@ -83,7 +83,11 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
       annotations: options.annotations,
     });
     const blobs = await uploadBlobs(target, [
-      { descriptor: layer.descriptor, content: fileSource(layer.path, layer.descriptor.size) },
+      {
+        descriptor: layer.descriptor,
+        // Digested as it was written into our private staging directory.
+        content: fileSource(layer.path, layer.descriptor.size, { verified: true }),
+      },
       { descriptor: config.descriptor, content: config.bytes },
     ], options.concurrency);
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);

@@ -63,6 +63,7 @@ export function withProgress(target: Target, progress: Progress): Target {
         size: source.size,
         path: source.path,
         mountFrom: source.mountFrom,
+        verified: source.verified,
         open: async () => {
           // A retried upload starts again from zero.
           task.add(-sent);
