@@ -181,6 +181,8 @@ export async function pushPlanned(
         exclude: common.exclude,
         includeGit: common.includeGit,
         level: common.compression === "gzip" ? common.level : undefined,
+        compressionWorkers: common.compressionWorkers,
+        concurrency: common.concurrency,
         onWarning: common.onWarning,
       });
   }
