@@ -39,7 +39,9 @@ export interface ProgressOptions {
 }
 
 const NOOP_TASK: ProgressTask = { add() {}, done() {} };
-const NOOP: Progress = { task: () => NOOP_TASK, close() {} };
+/** The Progress of a run that draws nothing (not a terminal, or --quiet). */
+export const NO_PROGRESS: Progress = { task: () => NOOP_TASK, close() {} };
+const NOOP = NO_PROGRESS;
 
 interface TaskState {
   label: string;
