@@ -91,17 +91,18 @@ export class BenchContext {
     return join(this.root, "out", `${name}-${++this.#counter}`);
   }
 
-  /** Run the bundled CLI (`--output json`, so stdout is the result document). */
+  /**
+   * Run the bundled CLI (`--output json`, so stdout is the result document)
+   * with an empty cache of its own: no run can mount a blob because an
+   * earlier run pushed it elsewhere in the same registry.
+   */
   cli(args: string[]): Promise<Sample> {
-    return measure(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      this.bundle,
-      "--output",
-      "json",
-      ...args,
-    ]);
+    const cache = this.fresh("cache");
+    return measure(
+      Deno.execPath(),
+      ["run", "-A", "--quiet", this.bundle, "--output", "json", ...args],
+      { env: { ARTIFACT_CLI_CACHE_DIR: cache } },
+    );
   }
 
   /** `push REF DIR` with gzip level and worker flags. */

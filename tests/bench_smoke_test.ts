@@ -17,6 +17,9 @@ Deno.test("the benchmark harness runs end to end on tiny data (--smoke) and prin
       /pull 8 MiB .* <- layout \(gzip\)/,
       /push 8 MiB .* -> layout, zstd/,
       /upload limit: skopeo copy/,
+      /push 8 MiB .* -> registry, gzip -1, \d+ workers +\|.*\| tar \\\| gzip -1 \\\| curl PATCH/,
+      /re-push 8 MiB .* -> registry, unchanged/,
+      /pull 8 MiB .* <- registry +\|.*\| curl blob/,
       /push 300 files .* gzip -6 +\|.*\| tar czf/,
       /pull 300 files .* <- layout +\|.*\| tar xzf/,
     ]
