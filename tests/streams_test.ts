@@ -126,3 +126,14 @@ Deno.test("mapConcurrent keeps order, bounds concurrency and stops after a failu
   );
   assert.deepEqual(seen, [1, 2]);
 });
+
+Deno.test("corrupt compressed bytes from a verifying source report the digest mismatch, not the decoder", async () => {
+  const gz = zlib.gzipSync(text(20_000));
+  const digest = sha256Digest(gz);
+  const corrupt = gz.slice();
+  corrupt[corrupt.byteLength >> 1] ^= 0xff;
+  const source = verifyStream(ReadableStream.from([corrupt]), digest, corrupt.byteLength);
+  await assert.rejects(() => decompressTo(source, "gzip", () => {}), /digest mismatch/);
+  // Without a verifying source, the decoder's own error is what is left.
+  await assert.rejects(() => decompressTo([corrupt], "gzip", () => {}), /corrupt gzip data/);
+});

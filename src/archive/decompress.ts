@@ -129,11 +129,23 @@ export async function decompressTo(
   }
   try {
     const feed = syncFeeder(engine, compression, sink);
+    // Corrupt compressed data usually means bytes that do not match their
+    // digest: read the source to its end first, so that a verifying source
+    // reports the mismatch (the cause) rather than the decoder its symptom.
+    let corrupt: IntegrityError | undefined;
     // Byte streams are read into one reused buffer (see byte_streams.ts).
     await eachChunk(source, async (chunk) => {
-      if (!stopped) feed.write(chunk);
+      if (stopped || corrupt) return;
+      try {
+        feed.write(chunk);
+      } catch (e) {
+        if (!(e instanceof IntegrityError)) throw e;
+        corrupt = e;
+        return;
+      }
       await options.onInput?.(chunk.byteLength);
     });
+    if (corrupt) throw corrupt;
     if (!stopped) feed.finish();
   } finally {
     engine.close();
