@@ -19,6 +19,12 @@ export interface BlobSource {
   readonly path?: string;
   /** Where the blob already is, so a registry can mount it instead of receiving it. */
   readonly mountFrom?: RepositoryLocation;
+  /**
+   * The file at `path` is private to this process, which computed its digest
+   * while writing it (a staged layer): a target may take it over (link,
+   * rename) without reading it again. Never set for a user's file.
+   */
+  readonly verified?: boolean;
   open(): Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -41,6 +47,9 @@ export interface Target {
 
   /** Set by registry targets: which repository this is (copy uses it to mount). */
   readonly location?: RepositoryLocation;
+
+  /** Content is on local disk (a layout): reading ahead into staging files gains nothing. */
+  readonly local?: boolean;
 
   /**
    * Descriptor of the manifest a tag or digest points at; NotFoundError if
@@ -99,13 +108,70 @@ export function bytesSource(bytes: Uint8Array): BlobSource {
   };
 }
 
-/** A BlobSource over a file on disk. */
-export function fileSource(path: string, size: number): BlobSource {
+/** A BlobSource over a file on disk (`verified`: see {@link BlobSource.verified}). */
+export function fileSource(
+  path: string,
+  size: number,
+  options: { verified?: boolean } = {},
+): BlobSource {
   return {
     size,
     path,
+    verified: options.verified,
+    // FsFile.readable is backed by the file itself: fetch sends it from the
+    // file without passing chunks through JavaScript (no garbage, no copies).
     open: async () => (await Deno.open(path, { read: true })).readable,
   };
+}
+
+/** Bytes per chunk of {@link fileStream}. */
+export const FILE_CHUNK = 1024 * 1024;
+
+/**
+ * A file's content as a byte stream (BYOB readers read straight into their
+ * own buffer; default readers get 1 MiB chunks). The file is closed at the
+ * end, on error and on cancel. (`FsFile.readable` reads 64 KiB at a time
+ * into fresh buffers, which costs a third of the time of a whole pull.)
+ *
+ * @example
+ * ```ts
+ * import { fileStream } from "./target.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * const chunks = await Array.fromAsync(fileStream(await Deno.open(path)));
+ * console.assert(chunks[0].byteLength === 5);
+ * ```
+ */
+export function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    file.close();
+  };
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: FILE_CHUNK,
+    async pull(controller) {
+      const request = controller.byobRequest!;
+      const view = request.view as Uint8Array<ArrayBuffer>;
+      let n: number | null;
+      try {
+        n = await file.read(view);
+      } catch (e) {
+        close();
+        throw e;
+      }
+      if (n === null) {
+        close();
+        controller.close();
+        request.respond(0);
+        return;
+      }
+      request.respond(n);
+    },
+    cancel: close,
+  }) as ReadableStream<Uint8Array<ArrayBuffer>>;
 }
 
 /**

@@ -167,3 +167,50 @@ Deno.test("read-only directory modes are applied after their contents are writte
   assert.deepEqual(describeTree(root), ["ro dir 555", 'ro/f.txt file 444 "f"']);
   await Deno.chmod(join(root, "ro"), 0o755);
 });
+
+Deno.test("file modes are exact whatever the umask, with content in one piece or streamed", async () => {
+  await using dir = await tempDir();
+  const root = await freshRoot(dir.path);
+  const big = "x".repeat(5000);
+  const writer = new TreeWriter(root);
+  const sink = writer.beginLayer();
+  const header = (name: string, mode: number, size: number) => ({
+    name,
+    type: "file" as const,
+    typeflag: "0",
+    mode,
+    uid: 0,
+    gid: 0,
+    size,
+    mtime: 0,
+    linkname: "",
+    uname: "",
+    gname: "",
+  });
+  const bytes = new TextEncoder().encode(big);
+  // 0o666 and 0o777 lose bits to the usual umask 022; 0o400 is read-only from the start.
+  for (const [name, mode] of [["rw-all", 0o666], ["x-all", 0o777], ["ro", 0o400]] as const) {
+    sink.entry(header(`${name}-whole`, mode, bytes.byteLength));
+    sink.data(bytes);
+    sink.endEntry();
+    sink.entry(header(`${name}-pieces`, mode, bytes.byteLength));
+    sink.data(bytes.subarray(0, 1000));
+    sink.data(bytes.subarray(1000));
+    sink.endEntry();
+    sink.entry(header(`${name}-empty`, mode, 0));
+    sink.endEntry();
+  }
+  writer.finish();
+  const lines = describeTree(root).map((line) => line.replace(big, "BIG"));
+  assert.deepEqual(lines, [
+    'ro-empty file 400 ""',
+    'ro-pieces file 400 "BIG"',
+    'ro-whole file 400 "BIG"',
+    'rw-all-empty file 666 ""',
+    'rw-all-pieces file 666 "BIG"',
+    'rw-all-whole file 666 "BIG"',
+    'x-all-empty file 777 ""',
+    'x-all-pieces file 777 "BIG"',
+    'x-all-whole file 777 "BIG"',
+  ]);
+});

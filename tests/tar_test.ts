@@ -186,3 +186,17 @@ Deno.test("the peer fixtures' layers parse: imgpkg USTAR and buildah's tar with 
   assert.equal(link?.header.linkname, "hello.txt");
   assert.equal(buildah.find((e) => e.header.name === "sample/hello.txt")?.body, "hello world\n");
 });
+
+Deno.test("a file that grows or shrinks between listing and packing fails the push", async () => {
+  await using dir = await tempDir();
+  // Small files are read in one call, big ones streamed: both paths check the size.
+  for (const size of [100, 200_000]) {
+    const path = join(dir.path, `f${size}`);
+    await Deno.writeFile(path, new Uint8Array(size));
+    const entries = collectTree([path]);
+    await Deno.writeFile(path, new Uint8Array(size + 1));
+    await assert.rejects(() => readAll(ReadableStream.from(packTar(entries))), /grew/);
+    await Deno.writeFile(path, new Uint8Array(size - 1));
+    await assert.rejects(() => readAll(ReadableStream.from(packTar(entries))), /shrank/);
+  }
+});

@@ -64,6 +64,14 @@ const WHITEOUT = ".wh.";
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 const encoder = new TextEncoder();
+/** The process umask (files are created with mode & ~umask), if it can be read. */
+const UMASK: number | undefined = (() => {
+  try {
+    return Deno.umask();
+  } catch {
+    return undefined;
+  }
+})();
 
 /**
  * Writes tar layers into `root`, which must be an empty directory created by
@@ -93,15 +101,18 @@ export class TreeWriter {
   #layerOptions: LayerOptions = {};
   #bytes = 0;
   #entries = 0;
+  /** A file entry whose content has not started yet. */
+  #pending: { abs: string; mode: number; size: number } | undefined;
   #file: Deno.FsFile | undefined;
   #fileAbs = "";
-  #fileMode = 0;
+  /** Mode to set after writing; undefined when the file was created with it. */
+  #fileMode: number | undefined;
   #warnedAbsolute = false;
   #droppedSpecialBits = 0;
 
   constructor(root: string, options: ExtractOptions = {}) {
-    this.#root = root;
-    this.#rootBytes = encoder.encode(root).byteLength;
+    this.#root = root.length > 1 ? root.replace(/\/+$/, "") : root;
+    this.#rootBytes = encoder.encode(this.#root).byteLength;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#warn = options.onWarning ?? (() => {});
@@ -143,6 +154,7 @@ export class TreeWriter {
       this.#file?.close();
     } catch { /* already closed */ }
     this.#file = undefined;
+    this.#pending = undefined;
   }
 
   #label(name: string): string {
@@ -186,7 +198,8 @@ export class TreeWriter {
     }
 
     const parent = this.#parentOf(parts, header.name);
-    const abs = join(this.#root, ...parts);
+    // Components are clean (no "", ".", ".."), so plain joining is exact.
+    const abs = `${this.#root}/${parts.join("/")}`;
     const existing = parent.children!.get(name);
     if (header.type === "directory" && existing?.kind === "dir") {
       existing.layer = this.#layer;
@@ -232,9 +245,9 @@ export class TreeWriter {
         return;
       }
       case "file":
-        this.#file = Deno.openSync(abs, { write: true, createNew: true, mode: 0o600 });
-        this.#fileAbs = abs;
-        this.#fileMode = this.#mode(header.mode, "file");
+        // Created when its content arrives: most files come in one piece and
+        // take a single call (open, write, close) instead of four.
+        this.#pending = { abs, mode: this.#mode(header.mode, "file"), size: header.size };
         parent.children!.set(name, { kind: "file", layer: this.#layer });
         return;
     }
@@ -243,16 +256,45 @@ export class TreeWriter {
   #data(chunk: Uint8Array): void {
     // Bodies of skipped entries count too: a device entry may declare terabytes of zeros.
     this.#count(chunk.byteLength);
-    if (!this.#file) return; // body of a skipped entry
+    if (!this.#file && !this.#pending) return; // body of a skipped entry
+    const pending = this.#pending;
+    if (pending) {
+      this.#pending = undefined;
+      if (chunk.byteLength === pending.size) {
+        // createNew (O_EXCL) never follows a symlink; mode is set exactly (fchmod).
+        Deno.writeFileSync(pending.abs, chunk, { createNew: true, mode: pending.mode });
+        return;
+      }
+      this.#open(pending.abs, pending.mode);
+    }
+    const file = this.#file!;
     let written = 0;
-    while (written < chunk.byteLength) written += this.#file.writeSync(chunk.subarray(written));
+    while (written < chunk.byteLength) written += file.writeSync(chunk.subarray(written));
+  }
+
+  /**
+   * Create a file for streamed content, with its final mode (the descriptor
+   * stays writable even for a read-only mode); chmod after writing only when
+   * the umask took bits away.
+   */
+  #open(abs: string, mode: number): void {
+    this.#file = Deno.openSync(abs, { write: true, createNew: true, mode });
+    this.#fileAbs = abs;
+    this.#fileMode = UMASK !== undefined && (mode & ~UMASK) === mode ? undefined : mode;
   }
 
   #endEntry(): void {
+    const pending = this.#pending;
+    if (pending) {
+      // An empty file (no data arrived).
+      this.#pending = undefined;
+      Deno.writeFileSync(pending.abs, new Uint8Array(0), { createNew: true, mode: pending.mode });
+      return;
+    }
     if (!this.#file) return;
     this.#file.close();
     this.#file = undefined;
-    Deno.chmodSync(this.#fileAbs, this.#fileMode);
+    if (this.#fileMode !== undefined) Deno.chmodSync(this.#fileAbs, this.#fileMode);
   }
 
   #count(bytes: number): void {
@@ -291,7 +333,7 @@ export class TreeWriter {
       if (part === "..") {
         throw new UnsafeContentError(`refusing ${JSON.stringify(raw)}: path contains ".."`);
       }
-      const partBytes = encoder.encode(part).byteLength;
+      const partBytes = utf8Length(part);
       if (partBytes > NAME_MAX) {
         throw new UnsafeContentError(
           `refusing ${shorten(raw)}: a path component is longer than ${NAME_MAX} bytes`,
@@ -313,7 +355,7 @@ export class TreeWriter {
     let node = this.#tree;
     let abs = this.#root;
     for (let i = 0; i < parts.length - 1; i++) {
-      abs = join(abs, parts[i]);
+      abs = `${abs}/${parts[i]}`;
       let child = node.children!.get(parts[i]);
       if (!child) {
         Deno.mkdirSync(abs, { mode: 0o755 });
@@ -385,6 +427,29 @@ export class TreeWriter {
     const node = parent.children!.get(target);
     if (node && node.layer < this.#layer) this.#remove(parent, target, join(dirAbs, target));
   }
+}
+
+/** UTF-8 length of a string without encoding it (names are measured per entry). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else bytes += 2; // 3 bytes (a lone surrogate becomes U+FFFD, also 3)
+  }
+  return bytes;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code < 0xdc00;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code < 0xe000;
 }
 
 function shorten(raw: string): string {

@@ -11,8 +11,9 @@ import { join } from "node:path";
 import type { Digest } from "../oci/digest.ts";
 import { type LayerCompression, ociLayerMediaType } from "../oci/media_types.ts";
 import type { Descriptor } from "../oci/types.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { type BlockCompressor, compressStream } from "./compress.ts";
-import { packTar } from "./tar_pack.ts";
+import { PACK_CHUNK, packTar } from "./tar_pack.ts";
 import type { TreeEntry } from "./walk.ts";
 
 /** A layer blob written to a staging file. */
@@ -34,7 +35,8 @@ export interface BuildLayerOptions {
   stagingDir: string;
   /** Blocks compressed at once (workers); default 1. */
   parallelism?: number;
-  compressBlock?: BlockCompressor;
+  /** Who compresses blocks (e.g. a CompressorPool); default: this thread. */
+  compressor?: BlockCompressor;
   /** Called with uncompressed bytes packed so far. */
   onProgress?: (bytes: number) => void;
 }
@@ -62,8 +64,9 @@ export async function buildTarLayer(
   const blobHash = createHash("sha256");
   let uncompressedSize = 0;
   const onProgress = options.onProgress;
+  const buffers = options.compressor?.inputBuffers ?? new BufferPool(PACK_CHUNK, 2);
   async function* hashedTar(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of packTar(entries)) {
+    for await (const chunk of packTar(entries, { buffers })) {
       diffHash.update(chunk);
       uncompressedSize += chunk.byteLength;
       onProgress?.(uncompressedSize);
@@ -78,13 +81,19 @@ export async function buildTarLayer(
       compression: options.compression,
       level: options.level,
       parallelism: options.parallelism,
-      compressBlock: options.compressBlock,
+      compressor: options.compressor,
+      // packTar yields a fresh buffer per chunk, so blocks can go to workers uncopied.
+      ownsChunks: true,
+      // Each chunk is written before the next is asked for.
+      recycleOutput: true,
     });
     for await (const chunk of compressed) {
       blobHash.update(chunk);
       size += chunk.byteLength;
       let written = 0;
       while (written < chunk.byteLength) written += await file.write(chunk.subarray(written));
+      // Uncompressed, the chunks are the packer's own buffers: recycle them.
+      if (options.compression === "none") buffers.give(chunk);
     }
   } finally {
     file.close();

@@ -7,16 +7,25 @@
  */
 
 import { ArtifactError } from "../errors.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 import { BLOCK, encodeHeader } from "./tar_header.ts";
 import type { TreeEntry } from "./walk.ts";
 
 /** Size of the chunks the packer yields. */
 export const PACK_CHUNK = 1024 * 1024;
 
+/** Options for {@link packTar}. */
+export interface PackOptions {
+  /** Recycled zero-filled buffers of {@link PACK_CHUNK} bytes to fill. */
+  buffers?: BufferPool;
+}
+
 /**
  * Yield the tar archive of `entries` in chunks of {@link PACK_CHUNK} bytes
  * (the last may be shorter). Files are read synchronously straight into the
  * output buffer, which is cheap for many small files and streams big ones.
+ * Each chunk is a fresh (or recycled) buffer that the packer never touches
+ * again after yielding it.
  *
  * @example
  * ```ts
@@ -31,8 +40,11 @@ export const PACK_CHUNK = 1024 * 1024;
  */
 export async function* packTar(
   entries: readonly TreeEntry[],
+  options: PackOptions = {},
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  let buffer = new Uint8Array(PACK_CHUNK);
+  const pool = options.buffers?.size === PACK_CHUNK ? options.buffers : undefined;
+  const fresh = () => pool ? pool.take() : new Uint8Array(PACK_CHUNK);
+  let buffer = fresh();
   let fill = 0;
 
   for (const entry of entries) {
@@ -43,51 +55,51 @@ export async function* packTar(
       size: entry.type === "file" ? entry.size : 0,
       linkname: entry.linkTarget,
     });
-    let offset = 0;
-    while (offset < header.byteLength) {
-      const take = Math.min(header.byteLength - offset, PACK_CHUNK - fill);
-      buffer.set(header.subarray(offset, offset + take), fill);
-      fill += take;
-      offset += take;
-      if (fill === PACK_CHUNK) {
-        yield buffer;
-        buffer = new Uint8Array(PACK_CHUNK);
-        fill = 0;
+    for (const piece of [header, ...smallContent(entry)]) {
+      let offset = 0;
+      while (offset < piece.byteLength) {
+        const take = Math.min(piece.byteLength - offset, PACK_CHUNK - fill);
+        buffer.set(piece.subarray(offset, offset + take), fill);
+        fill += take;
+        offset += take;
+        if (fill === PACK_CHUNK) {
+          yield buffer;
+          buffer = fresh();
+          fill = 0;
+        }
       }
     }
     if (entry.type !== "file" || entry.size === 0) continue;
 
-    const file = openForPack(entry.source);
-    try {
-      let remaining = entry.size;
-      while (remaining > 0) {
-        const want = Math.min(remaining, PACK_CHUNK - fill);
-        const n = file.readSync(buffer.subarray(fill, fill + want));
-        if (n === null || n === 0) {
-          throw new ArtifactError(`${entry.source} shrank while it was being read; push again`);
+    if (entry.size > SMALL_FILE) {
+      const file = openForPack(entry.source);
+      try {
+        let remaining = entry.size;
+        while (remaining > 0) {
+          const want = Math.min(remaining, PACK_CHUNK - fill);
+          const n = file.readSync(buffer.subarray(fill, fill + want));
+          if (n === null || n === 0) throw changed(entry.source, "shrank");
+          fill += n;
+          remaining -= n;
+          if (fill === PACK_CHUNK) {
+            yield buffer;
+            buffer = fresh();
+            fill = 0;
+          }
         }
-        fill += n;
-        remaining -= n;
-        if (fill === PACK_CHUNK) {
-          yield buffer;
-          buffer = new Uint8Array(PACK_CHUNK);
-          fill = 0;
-        }
+        // One extra byte read tells whether the file grew after it was listed.
+        if (file.readSync(new Uint8Array(1))) throw changed(entry.source, "grew");
+      } finally {
+        file.close();
       }
-      // One extra byte read tells whether the file grew after it was listed.
-      if (file.readSync(new Uint8Array(1))) {
-        throw new ArtifactError(`${entry.source} grew while it was being read; push again`);
-      }
-    } finally {
-      file.close();
     }
     const pad = (BLOCK - (entry.size % BLOCK)) % BLOCK;
-    // The buffer is zero-filled when allocated, so padding only advances `fill`.
+    // Buffers are zero-filled when taken, so padding only advances `fill`.
     const padHere = Math.min(pad, PACK_CHUNK - fill);
     fill += padHere;
     if (fill === PACK_CHUNK) {
       yield buffer;
-      buffer = new Uint8Array(PACK_CHUNK);
+      buffer = fresh();
       fill = pad - padHere;
     }
   }
@@ -99,11 +111,36 @@ export async function* packTar(
     end -= take;
     if (fill === PACK_CHUNK) {
       yield buffer;
-      buffer = new Uint8Array(PACK_CHUNK);
+      buffer = fresh();
       fill = 0;
     }
   }
   if (fill > 0) yield buffer.subarray(0, fill);
+}
+
+/** Files up to this size are read whole, in one call (open, read, close). */
+const SMALL_FILE = 64 * 1024;
+
+/**
+ * The content of a small regular file, read in one call: per-file cost is
+ * what dominates trees of many small files. Empty for everything else.
+ */
+function smallContent(entry: TreeEntry): Uint8Array[] {
+  if (entry.type !== "file" || entry.size === 0 || entry.size > SMALL_FILE) return [];
+  let data: Uint8Array;
+  try {
+    data = Deno.readFileSync(entry.source);
+  } catch (e) {
+    throw new ArtifactError(`cannot read ${entry.source}: ${(e as Error).message}`, { cause: e });
+  }
+  if (data.byteLength !== entry.size) {
+    throw changed(entry.source, data.byteLength < entry.size ? "shrank" : "grew");
+  }
+  return [data];
+}
+
+function changed(path: string, how: "shrank" | "grew"): ArtifactError {
+  return new ArtifactError(`${path} ${how} while it was being read; push again`);
 }
 
 function openForPack(path: string): Deno.FsFile {

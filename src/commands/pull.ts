@@ -11,7 +11,8 @@ import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../cli.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
-import { parseSize } from "./options.ts";
+import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
+import { integerIn, parseSize } from "./options.ts";
 import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
@@ -20,6 +21,7 @@ interface PullOptions extends RegistryFlags {
   platform?: string;
   maxSize?: number;
   ociLayout: boolean;
+  concurrency: number;
 }
 
 /** The `pull` command. */
@@ -33,7 +35,13 @@ export function pullCommand(): Command {
     .requiredOption("-o, --output-dir <dir>", "directory to create or replace")
     .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
     .option("--max-size <size>", "refuse content larger than this (e.g. 10G)", parseSize)
-    .option("--oci-layout", "treat the reference as an OCI layout path", false);
+    .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .option(
+      "--concurrency <n>",
+      "layers downloaded at once (later layers are fetched while one is extracted)",
+      integerIn(1, 64),
+      DEFAULT_CONCURRENCY,
+    );
   return addRegistryOptions(command)
     .action(async (reference: string, opts: PullOptions, command: Command) => {
       const ui = uiFor(command);
@@ -48,6 +56,7 @@ export function pullCommand(): Command {
           tagOrDigest: tagOrDigestOf(ref),
           platform: opts.platform ? parsePlatform(opts.platform) : undefined,
           maxBytes: opts.maxSize,
+          concurrency: opts.concurrency,
           onWarning: (m) => ui.warn(m),
           onInfo: (m) => ui.info(m),
         });

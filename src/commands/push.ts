@@ -5,6 +5,8 @@
  */
 
 import { Command, Option } from "commander";
+import { defaultCompressionWorkers } from "../archive/compress_pool.ts";
+import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
 import { UsageError } from "../errors.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
 import { pushTree } from "../push/push_tree.ts";
@@ -33,6 +35,8 @@ interface PushOptions extends PushModeOptions, RegistryFlags {
   compressionLevel?: number;
   annotation?: string[];
   ociLayout: boolean;
+  compressionWorkers?: number;
+  concurrency: number;
 }
 
 /** The `push` command. */
@@ -53,6 +57,18 @@ export function pushCommand(): Command {
         .default("gzip"),
     )
     .option("--compression-level <n>", "gzip 1-9 or zstd 1-19", integerIn(1, 19))
+    .option(
+      "--compression-workers <n>",
+      `threads compressing the layer (default: one per core, ${defaultCompressionWorkers()} here; ` +
+        "0 compresses on the main thread); the output is the same for any number",
+      integerIn(0, 256),
+    )
+    .option(
+      "--concurrency <n>",
+      "blobs and manifests transferred at once",
+      integerIn(1, 64),
+      DEFAULT_CONCURRENCY,
+    )
     .option("--annotation <key=value>", "manifest annotation (repeatable)", collect)
     .option("--oci-layout", "treat the reference as an OCI layout path", false);
   return addRegistryOptions(addPushModeOptions(command))
@@ -76,10 +92,19 @@ export function pushCommand(): Command {
           includeGit: opts.includeGit,
           compression: opts.compression,
           level: opts.compressionLevel,
+          compressionWorkers: opts.compressionWorkers,
+          concurrency: opts.concurrency,
           onWarning: (m) => ui.warn(m),
         };
         const result: PushSummary = await pushPlanned(target, plan, common) ??
           await pushTree(target, { inputs, annotations: plan.annotations, ...common });
+        const stats = result.compression;
+        if (stats) {
+          ui.debug(
+            `compression: ${stats.blocksInWorkers} blocks in ${stats.workersStarted} workers, ` +
+              `${stats.blocksInline} on the main thread, ${stats.workersFailed} workers failed to start`,
+          );
+        }
         const pushed = formatReference(withDigest(ref, result.descriptor.digest));
         const size = pushedBytes(result);
         progress.close(

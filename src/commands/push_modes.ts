@@ -16,6 +16,7 @@ import { parseJsonObject } from "../oci/parse.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { type ArtifactInput, MANIFEST_KEY, pushArtifact } from "../push/push_artifact.ts";
 import { parsePlatformTrees, type PlatformTree, pushPlatforms } from "../push/push_platforms.ts";
+import type { PoolStats } from "../archive/compress_pool.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
 import type { Target } from "../target.ts";
 import { collect } from "./options.ts";
@@ -35,6 +36,8 @@ export interface PushSummary {
   layers: Descriptor[];
   blobs: Record<string, string>;
   manifests?: { platform: unknown; descriptor: Descriptor; config: Descriptor }[];
+  /** Where layer blocks were compressed (for --debug). */
+  compression?: PoolStats;
 }
 
 /** Options shared with tree pushes. */
@@ -44,6 +47,10 @@ export interface CommonPushOptions {
   includeGit?: boolean;
   compression?: LayerCompression;
   level?: number;
+  /** Threads compressing blocks (default: one per core; 0: the main thread). */
+  compressionWorkers?: number;
+  /** Blobs transferred at once. */
+  concurrency?: number;
   onWarning: (message: string) => void;
 }
 
@@ -174,6 +181,8 @@ export async function pushPlanned(
         exclude: common.exclude,
         includeGit: common.includeGit,
         level: common.compression === "gzip" ? common.level : undefined,
+        compressionWorkers: common.compressionWorkers,
+        concurrency: common.concurrency,
         onWarning: common.onWarning,
       });
   }

@@ -6,6 +6,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { observeBytes } from "../byte_streams.ts";
 import { IntegrityError, ParseError } from "../errors.ts";
 
 /** A digest string such as `sha256:2c26b4...`. */
@@ -139,8 +140,18 @@ export class DigestVerifier {
 
 /**
  * Wrap a byte stream so that it errors with IntegrityError unless its content
- * matches `digest` and `size` exactly. The final chunk is only released after
- * the check passes, so a consumer never sees the end of unverified content.
+ * matches `digest` and `size` exactly. The end of the stream is only
+ * signalled after the check passes, so a consumer never sees a clean end of
+ * unverified content. Byte streams stay byte streams (see observeBytes):
+ * verifying costs no copy.
+ *
+ * @example
+ * ```ts
+ * import { sha256Digest, verifyStream } from "./digest.ts";
+ * const data = new TextEncoder().encode("hi");
+ * const checked = verifyStream(ReadableStream.from([data]), sha256Digest(data), 2);
+ * console.assert((await Array.fromAsync(checked)).length === 1);
+ * ```
  */
 export function verifyStream(
   source: ReadableStream<Uint8Array>,
@@ -149,17 +160,10 @@ export function verifyStream(
   what: string = digest,
 ): ReadableStream<Uint8Array> {
   const verifier = new DigestVerifier(digest, size, what);
-  return source.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        verifier.update(chunk);
-        controller.enqueue(chunk);
-      },
-      flush() {
-        verifier.finish();
-      },
-    }),
-  );
+  return observeBytes(source, {
+    chunk: (view) => verifier.update(view),
+    end: () => verifier.finish(),
+  });
 }
 
 function truncate(value: string): string {

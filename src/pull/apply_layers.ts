@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decompress } from "../archive/decompress.ts";
+import { decompressTo } from "../archive/decompress.ts";
 import type { LayerOptions, TreeWriter } from "../archive/extract.ts";
 import { TarParser, type TarSink } from "../archive/tar_reader.ts";
 import { ArtifactError } from "../errors.ts";
@@ -42,36 +42,30 @@ export async function applyTarLayer(
     throw new ArtifactError(`layer ${layer.digest} (${layer.mediaType}) is not a tar layer`);
   }
   const compression = override ?? kind.compression;
-  const reader = (await target.fetchBlob(layer)).getReader();
+  const blob = await target.fetchBlob(layer);
   const sink = writer.beginLayer({ label: shortDigest(layer.digest), ...layerOptions });
   const parser = new TarParser(filter ? filter(sink) : sink);
-  try {
-    let first = true;
-    for await (const chunk of decompress(chunksOf(reader), compression)) {
+  let paused = false;
+  await decompressTo(
+    blob,
+    compression,
+    // The parser consumes each piece on the spot, so the decoder reuses one buffer.
+    // Whatever follows the end-of-archive marker is never an entry: decoding
+    // stops there (it may be a bomb) while the rest of the blob is still read,
+    // so that its digest is verified.
+    (chunk) => {
       parser.write(chunk);
-      if (first) {
-        first = false;
+      return !parser.ended;
+    },
+    {
+      onInput: async () => {
+        if (paused) return;
+        paused = true;
         await pausePoint("extract");
-      }
-      // Whatever follows the end-of-archive marker is never an entry: stop
-      // decompressing it (it may be a bomb) ...
-      if (parser.ended) break;
-    }
-    parser.finish();
-    // ... but still read the rest of the blob, so that its digest is verified.
-    while (!(await reader.read()).done) { /* verified as it streams */ }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** The chunks of a reader, without cancelling it when the consumer stops early. */
-async function* chunksOf(reader: ReadableStreamDefaultReader<Uint8Array>) {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    yield value;
-  }
+      },
+    },
+  );
+  parser.finish();
 }
 
 /** `sha256:abcdef012345` for messages. */

@@ -16,6 +16,8 @@ import { applyTarLayer, shortDigest } from "./apply_layers.ts";
 import { applyFileLayer, insideDirectory } from "./apply_artifact.ts";
 import { BUNDLE_NOTE, currentUmask, imgpkgMode } from "./imgpkg.ts";
 import { planLayers, type PlannedLayer } from "../format/layer_plan.ts";
+import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
+import { LayerPrefetcher } from "./prefetch.ts";
 import { recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
 
 /** Options for {@link pull}. */
@@ -27,6 +29,8 @@ export interface PullOptions {
   platform?: Platform;
   /** Most bytes of file content to write. */
   maxBytes?: number;
+  /** Layers downloaded at once (later ones are fetched ahead while one is extracted). */
+  concurrency?: number;
   onWarning?: (message: string) => void;
   /** Receives notes (e.g. that an imgpkg bundle's nested images are not fetched). */
   onInfo?: (message: string) => void;
@@ -121,8 +125,17 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
       maxBytes: options.maxBytes,
       onWarning: options.onWarning,
     });
+    // Layers are applied in order; the next ones download meanwhile.
+    await using prefetcher = await LayerPrefetcher.create(
+      target,
+      plan.filter((p) => p.action !== "skip").map((p) => p.descriptor),
+      options.concurrency ?? DEFAULT_CONCURRENCY,
+    );
+    const prefetching = prefetcher.wrap(target);
     try {
-      for (const planned of plan) await applyPlanned(target, planned, writer, mapMode);
+      for (const planned of plan) {
+        await applyPlanned(prefetching, planned, writer, mapMode);
+      }
       writer.finish();
     } catch (e) {
       writer.abort();

@@ -13,6 +13,7 @@
 
 import { createHash } from "node:crypto";
 import { basename, normalize, resolve } from "node:path";
+import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
 import { buildTarLayer } from "../archive/layer.ts";
 import { collectTree, type TreeEntry } from "../archive/walk.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
@@ -26,7 +27,7 @@ import {
   UNPACK_ANNOTATION,
 } from "../oci/annotations.ts";
 import { imageManifest } from "./image.ts";
-import { uploadBlob, type UploadOutcome } from "./upload.ts";
+import { type Upload, uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** Media type of a file layer given without one. */
 export const DEFAULT_FILE_MEDIA_TYPE = "application/octet-stream";
@@ -58,6 +59,10 @@ export interface PushArtifactOptions {
   exclude?: string[];
   includeGit?: boolean;
   level?: number;
+  /** Threads compressing directory layers (default: one per core; 0: this thread). */
+  compressionWorkers?: number;
+  /** Blobs transferred at once (default 4). */
+  concurrency?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -114,8 +119,9 @@ export async function pushArtifact(
   }
   const extra = { ...options.fileAnnotations };
   const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
-    const blobs: Record<string, UploadOutcome> = {};
+    const uploads = new Map<string, Upload>();
     const layers: Descriptor[] = [];
     const titles = new Set<string>();
     for (const input of options.files) {
@@ -145,12 +151,15 @@ export async function pushArtifact(
           compression: "gzip",
           level: options.level,
           stagingDir,
+          compressor: pool,
+          parallelism: pool.parallelism,
         });
         annotations[CONTENT_DIGEST_ANNOTATION] = layer.diffId;
         annotations[UNPACK_ANNOTATION] = "true";
         descriptor = { ...layer.descriptor };
         if (input.mediaType) descriptor.mediaType = input.mediaType;
-        source = fileSource(layer.path, layer.descriptor.size);
+        // Digested as it was written into our private staging directory.
+        source = fileSource(layer.path, layer.descriptor.size, { verified: true });
       } else {
         descriptor = {
           mediaType: input.mediaType ?? DEFAULT_FILE_MEDIA_TYPE,
@@ -161,9 +170,12 @@ export async function pushArtifact(
       }
       descriptor.annotations = { ...annotations, ...extra[title] };
       delete extra[title];
-      blobs[descriptor.digest] ??= await uploadBlob(target, descriptor, source);
+      if (!uploads.has(descriptor.digest)) {
+        uploads.set(descriptor.digest, { descriptor, content: source });
+      }
       layers.push(descriptor);
     }
+    pool.close();
     const config = await configBlob(options.config);
     if (extra[CONFIG_KEY]) config.descriptor.annotations = extra[CONFIG_KEY];
     delete extra[CONFIG_KEY];
@@ -175,7 +187,14 @@ export async function pushArtifact(
         } not a pushed file (titles: ${[...titles].join(", ") || "none"})`,
       );
     }
-    blobs[config.descriptor.digest] ??= await uploadBlob(target, config.descriptor, config.bytes);
+    if (!uploads.has(config.descriptor.digest)) {
+      uploads.set(config.descriptor.digest, {
+        descriptor: config.descriptor,
+        content: config.bytes,
+      });
+    }
+    // Every distinct blob, `concurrency` at a time.
+    const blobs = await uploadBlobs(target, [...uploads.values()], options.concurrency);
     const artifactType = options.artifactType ??
       (options.config ? undefined : DEFAULT_ARTIFACT_TYPE);
     const manifest = imageManifest(config.descriptor, layers, {
@@ -185,6 +204,7 @@ export async function pushArtifact(
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
     return { descriptor: manifest.descriptor, config: config.descriptor, layers, blobs };
   } finally {
+    pool.close();
     await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
   }
 }

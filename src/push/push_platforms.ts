@@ -8,7 +8,9 @@
  * @module
  */
 
+import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
+import { DEFAULT_CONCURRENCY, mapConcurrent } from "../concurrency.ts";
 import { collectTree } from "../archive/walk.ts";
 import { UsageError } from "../errors.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
@@ -20,8 +22,8 @@ import {
 } from "../oci/platform.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { fileSource, type Target } from "../target.ts";
-import { imageConfig, imageIndex, imageManifest } from "./image.ts";
-import { uploadBlob, type UploadOutcome } from "./upload.ts";
+import { type Document, imageConfig, imageIndex, imageManifest } from "./image.ts";
+import { type Upload, uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** One platform and the inputs of its tree. */
 export interface PlatformTree {
@@ -37,6 +39,10 @@ export interface PushPlatformsOptions {
   includeGit?: boolean;
   compression?: LayerCompression;
   level?: number;
+  /** Threads compressing blocks (default: one per core; 0: this thread). */
+  compressionWorkers?: number;
+  /** Blobs and manifests transferred at once (default 4). */
+  concurrency?: number;
   /** Annotations for the index and every manifest. */
   annotations?: Annotations;
   onWarning?: (message: string) => void;
@@ -132,10 +138,12 @@ export async function pushPlatforms(
 ): Promise<PushPlatformsResult> {
   if (options.trees.length === 0) throw new UsageError("--platform: no platform given");
   const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   try {
+    // Pack and compress each distinct tree once (compression already uses every core).
     const byInputs = new Map<string, StagedLayer>();
-    const blobs: Record<string, UploadOutcome> = {};
-    const manifests: PlatformManifest[] = [];
+    const images: { tree: PlatformTree; layer: StagedLayer; config: Document }[] = [];
     for (const tree of options.trees) {
       const key = JSON.stringify(tree.inputs);
       let layer = byInputs.get(key);
@@ -149,27 +157,50 @@ export async function pushPlatforms(
           compression: options.compression ?? "gzip",
           level: options.level,
           stagingDir,
+          compressor: pool,
+          parallelism: pool.parallelism,
         });
         byInputs.set(key, layer);
-        blobs[layer.descriptor.digest] ??= await uploadBlob(
-          target,
-          layer.descriptor,
-          fileSource(layer.path, layer.descriptor.size),
-        );
       }
-      const config = imageConfig([layer.diffId], tree.platform);
-      blobs[config.descriptor.digest] ??= await uploadBlob(target, config.descriptor, config.bytes);
-      const manifest = imageManifest(config.descriptor, [layer.descriptor], {
-        annotations: options.annotations,
-      });
-      await target.pushManifest(manifest.descriptor, manifest.bytes);
-      manifests.push({
-        platform: tree.platform,
-        descriptor: manifest.descriptor,
-        config: config.descriptor,
-        layers: [layer.descriptor],
-      });
+      images.push({ tree, layer, config: imageConfig([layer.diffId], tree.platform) });
     }
+    pool.close();
+    // Then every distinct blob, `concurrency` at a time.
+    const uploads = new Map<string, Upload>();
+    for (const { layer, config } of images) {
+      if (!uploads.has(layer.descriptor.digest)) {
+        uploads.set(layer.descriptor.digest, {
+          descriptor: layer.descriptor,
+          // Digested as it was written into our private staging directory.
+          content: fileSource(layer.path, layer.descriptor.size, { verified: true }),
+        });
+      }
+      if (!uploads.has(config.descriptor.digest)) {
+        uploads.set(config.descriptor.digest, {
+          descriptor: config.descriptor,
+          content: config.bytes,
+        });
+      }
+    }
+    const blobs = await uploadBlobs(target, [...uploads.values()], concurrency);
+    // Platform manifests in parallel too, except into a layout, whose index.json
+    // would then list them in whatever order they finished.
+    const manifests = await mapConcurrent(
+      images,
+      target.local ? 1 : concurrency,
+      async ({ tree, layer, config }): Promise<PlatformManifest> => {
+        const manifest = imageManifest(config.descriptor, [layer.descriptor], {
+          annotations: options.annotations,
+        });
+        await target.pushManifest(manifest.descriptor, manifest.bytes);
+        return {
+          platform: tree.platform,
+          descriptor: manifest.descriptor,
+          config: config.descriptor,
+          layers: [layer.descriptor],
+        };
+      },
+    );
     const index = imageIndex(
       manifests.map((m) => ({ ...m.descriptor, platform: m.platform })),
       options.annotations,
@@ -178,6 +209,7 @@ export async function pushPlatforms(
     const layers = [...new Map(manifests.map((m) => [m.layers[0].digest, m.layers[0]])).values()];
     return { descriptor: index.descriptor, manifests, layers, blobs };
   } finally {
+    pool.close();
     await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
   }
 }

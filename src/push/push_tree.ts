@@ -5,13 +5,18 @@
  * @module
  */
 
+import {
+  CompressorPool,
+  defaultCompressionWorkers,
+  type PoolStats,
+} from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { collectTree } from "../archive/walk.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { fileSource, type Target } from "../target.ts";
 import { imageConfig, imageManifest } from "./image.ts";
-import { uploadBlob, type UploadOutcome } from "./upload.ts";
+import { uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** Options for {@link pushTree}. */
 export interface PushTreeOptions {
@@ -23,6 +28,10 @@ export interface PushTreeOptions {
   compression?: LayerCompression;
   level?: number;
   annotations?: Annotations;
+  /** Threads compressing blocks (default: one per core; 0 compresses on this thread). */
+  compressionWorkers?: number;
+  /** Blobs transferred at once (default 4). */
+  concurrency?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -34,6 +43,8 @@ export interface PushResult {
   layers: Descriptor[];
   /** Per blob digest: uploaded, or skipped because the target had it. */
   blobs: Record<string, UploadOutcome>;
+  /** Where layer blocks were compressed (for --debug). */
+  compression: PoolStats;
 }
 
 /**
@@ -57,31 +68,38 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     onWarning: options.onWarning,
   });
   const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
     const layer: StagedLayer = await buildTarLayer(entries, {
       compression: options.compression ?? "gzip",
       level: options.level,
       stagingDir,
+      compressor: pool,
+      parallelism: pool.parallelism,
     });
+    pool.close();
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
     });
-    const blobs: Record<string, UploadOutcome> = {};
-    blobs[layer.descriptor.digest] = await uploadBlob(
-      target,
-      layer.descriptor,
-      fileSource(layer.path, layer.descriptor.size),
-    );
-    blobs[config.descriptor.digest] = await uploadBlob(target, config.descriptor, config.bytes);
+    const blobs = await uploadBlobs(target, [
+      {
+        descriptor: layer.descriptor,
+        // Digested as it was written into our private staging directory.
+        content: fileSource(layer.path, layer.descriptor.size, { verified: true }),
+      },
+      { descriptor: config.descriptor, content: config.bytes },
+    ], options.concurrency);
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
     return {
       descriptor: manifest.descriptor,
       config: config.descriptor,
       layers: [layer.descriptor],
       blobs,
+      compression: pool.stats,
     };
   } finally {
+    pool.close();
     await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
   }
 }

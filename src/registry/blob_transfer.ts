@@ -5,6 +5,7 @@
  * @module
  */
 
+import { byobReader } from "../byte_streams.ts";
 import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
@@ -20,6 +21,10 @@ export const MONOLITHIC_UPLOAD_LIMIT = 1024 * 1024;
  * `refetch(offset)` asks for the rest (a `Range` request) and reading goes
  * on. A server that ignores Range (200) is read from the start and the bytes
  * already delivered are skipped.
+ *
+ * It is a byte stream read through one reused buffer: a BYOB consumer (the
+ * pull path) gets the bytes copied straight into its own buffer, so a
+ * multi-GiB download allocates nothing per chunk.
  */
 export function resumableBody(
   first: Response,
@@ -27,17 +32,32 @@ export function resumableBody(
   policy: RetryPolicy,
   log?: (line: string) => void,
 ): ReadableStream<Uint8Array> {
-  let reader = first.body!.getReader();
+  let body = bodyReader(first);
+  let scratch: Uint8Array<ArrayBuffer> | undefined;
   let delivered = 0;
   let skip = 0;
   let failures = 0;
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: 1024 * 1024,
     async pull(controller) {
+      const request = controller.byobRequest!;
+      const view = request.view as Uint8Array;
       for (;;) {
         let result: ReadableStreamReadResult<Uint8Array>;
         try {
-          result = await reader.read();
+          if (body.byob) {
+            if (!scratch || scratch.byteLength < view.byteLength) {
+              scratch = new Uint8Array(view.byteLength);
+            }
+            result = await body.byob.read(scratch.subarray(0, view.byteLength));
+            // The read took the buffer over; keep using it through the new view.
+            if (result.value) scratch = new Uint8Array(result.value.buffer as ArrayBuffer);
+          } else {
+            result = await body.reader!.read();
+          }
         } catch (e) {
+          scratch = undefined; // a failed BYOB read keeps its buffer
           if (!isRetryableError(e)) throw e;
           if (++failures >= policy.attempts) {
             throw new ArtifactError(
@@ -59,11 +79,12 @@ export function resumableBody(
               `resuming a download failed: the registry answered ${response.status}`,
             );
           }
-          reader = response.body!.getReader();
+          body = bodyReader(response);
           continue;
         }
         if (result.done) {
           controller.close();
+          request.respond(0);
           return;
         }
         let chunk = result.value;
@@ -74,14 +95,27 @@ export function resumableBody(
           if (chunk.byteLength === 0) continue;
         }
         delivered += chunk.byteLength;
-        controller.enqueue(chunk);
+        if (chunk.byteLength <= view.byteLength) {
+          view.set(chunk);
+          request.respond(chunk.byteLength);
+        } else {
+          controller.enqueue(chunk.slice()); // a default reader's chunk larger than the request
+        }
         return;
       }
     },
     cancel(reason) {
-      return reader.cancel(reason);
+      return (body.byob ?? body.reader!).cancel(reason);
     },
   });
+}
+
+/** A BYOB reader of a response body when it is a byte stream, else a default reader. */
+function bodyReader(
+  response: Response,
+): { byob?: ReadableStreamBYOBReader; reader?: ReadableStreamDefaultReader<Uint8Array> } {
+  const byob = byobReader(response.body!);
+  return byob ? { byob } : { reader: response.body!.getReader() };
 }
 
 /** Where an upload goes and how to reach it. */

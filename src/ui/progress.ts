@@ -6,6 +6,8 @@
  * @module
  */
 
+import { observeBytes } from "../byte_streams.ts";
+
 /** One tracked transfer. */
 export interface ProgressTask {
   /** Count `bytes` more as done. */
@@ -37,7 +39,9 @@ export interface ProgressOptions {
 }
 
 const NOOP_TASK: ProgressTask = { add() {}, done() {} };
-const NOOP: Progress = { task: () => NOOP_TASK, close() {} };
+/** The Progress of a run that draws nothing (not a terminal, or --quiet). */
+export const NO_PROGRESS: Progress = { task: () => NOOP_TASK, close() {} };
+const NOOP = NO_PROGRESS;
 
 interface TaskState {
   label: string;
@@ -215,12 +219,6 @@ export function countBytes(
   stream: ReadableStream<Uint8Array>,
   task: ProgressTask,
 ): ReadableStream<Uint8Array> {
-  return stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        task.add(chunk.byteLength);
-        controller.enqueue(chunk);
-      },
-    }),
-  );
+  // A byte stream stays one, so pulls keep reading into one reused buffer.
+  return observeBytes(stream, { chunk: (view) => task.add(view.byteLength) });
 }

@@ -1,0 +1,74 @@
+/**
+ * The benchmark's one result table.
+ *
+ * @module
+ */
+
+import { medianCpu, medianWall, peakRssMiB, type Sample } from "./measure.ts";
+
+/** One line of the table. */
+export interface Row {
+  operation: string;
+  /** Bytes of tree content, for MiB/s (0: not a throughput). */
+  bytes: number;
+  ours: Sample[];
+  baseline?: { name: string; samples: Sample[] };
+  /** Largest acceptable ours/baseline time ratio, e.g. 1 / 3 for "3× faster". */
+  target?: { maxRatio: number; label: string };
+  note?: string;
+}
+
+const MiB = 1024 * 1024;
+
+/** The table as Markdown text: one header, one line per row, notes below. */
+export function formatTable(rows: Row[], options: { verdicts?: boolean } = {}): string {
+  const verdicts = options.verdicts ?? true;
+  const header = [
+    "operation",
+    "MiB/s",
+    "wall (median)",
+    "CPU",
+    "runs",
+    "peak RSS",
+    "baseline",
+    "baseline wall (CPU)",
+    "ours/baseline",
+    "target",
+    "met",
+  ];
+  const lines: string[][] = [header];
+  const notes: string[] = [];
+  for (const row of rows) {
+    const wall = medianWall(row.ours);
+    const base = row.baseline ? medianWall(row.baseline.samples) : undefined;
+    const ratio = base ? wall / base : undefined;
+    lines.push([
+      row.operation,
+      row.bytes ? (row.bytes / MiB / wall).toFixed(0) : "",
+      `${wall.toFixed(2)} s`,
+      `${medianCpu(row.ours).toFixed(2)} s`,
+      String(row.ours.length),
+      `${peakRssMiB(row.ours).toFixed(0)} MiB`,
+      row.baseline?.name ?? "",
+      base === undefined
+        ? ""
+        : `${base.toFixed(2)} s (${medianCpu(row.baseline!.samples).toFixed(2)} s)`,
+      ratio === undefined ? "" : ratio.toFixed(2),
+      row.target?.label ?? "",
+      !verdicts || !row.target || ratio === undefined
+        ? ""
+        : ratio <= row.target.maxRatio
+        ? "yes"
+        : "NO",
+    ]);
+    if (row.note) notes.push(`- ${row.operation}: ${row.note}`);
+  }
+  // A Markdown table: pipes inside cells (shell pipelines) are escaped.
+  for (const line of lines) line.forEach((cell, i) => line[i] = cell.replaceAll("|", "\\|"));
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const render = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  const out = [render(lines[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`];
+  for (const line of lines.slice(1)) out.push(render(line));
+  if (notes.length) out.push("", ...notes);
+  return out.join("\n");
+}
