@@ -30,7 +30,13 @@ const GNU: Record<string, Both> = {
   "symlink-escape-relative": same({ code: 2, has: ["link symlink -> ../outside"] }),
   "symlink-escape-next-layer": same({ code: 0, escaped: true }),
   "symlink-chain": same({ code: 2 }),
-  "symlink-overwrite-target": same({ code: 0, has: [/^secret symlink -> /] }),
+  // GNU tar's delayed-symlink check compares timestamps, so under load either
+  // the symlink or the file wins; the target outside is untouched either way.
+  "symlink-overwrite-target": same({
+    code: 0,
+    escaped: false,
+    has: [/^secret (symlink -> |file 644 "overwritten")/],
+  }),
   "hardlink-absolute": same({ code: 2, lacks: [/^h /] }),
   "hardlink-dotdot": same({ code: 2, lacks: [/^h /] }),
   "hardlink-then-write": same({ code: 2, has: ['h file 644 "overwritten"'] }),
