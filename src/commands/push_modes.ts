@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { LayerPushOptions } from "../push/options.ts";
 import { type Command, InvalidArgumentError } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseJsonObject } from "../oci/parse.ts";
@@ -17,7 +18,6 @@ import type { Annotations, Descriptor } from "../oci/types.ts";
 import { type ArtifactInput, MANIFEST_KEY, pushArtifact } from "../push/push_artifact.ts";
 import { parsePlatformTrees, type PlatformTree, pushPlatforms } from "../push/push_platforms.ts";
 import type { PoolStats } from "../archive/compress_pool.ts";
-import type { LayerCompression } from "../oci/media_types.ts";
 import type { Target } from "../target.ts";
 import { collect } from "./options.ts";
 
@@ -41,16 +41,7 @@ export interface PushSummary {
 }
 
 /** Options shared with tree pushes. */
-export interface CommonPushOptions {
-  tag?: string;
-  exclude?: string[];
-  includeGit?: boolean;
-  compression?: LayerCompression;
-  level?: number;
-  /** Threads compressing blocks (default: one per core; 0: the main thread). */
-  compressionWorkers?: number;
-  /** Blobs transferred at once. */
-  concurrency?: number;
+export interface CommonPushOptions extends LayerPushOptions {
   onWarning: (message: string) => void;
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { LayerPushOptions } from "./options.ts";
 import { createHash } from "node:crypto";
 import { basename, normalize, resolve } from "node:path";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
@@ -47,7 +48,8 @@ export interface ArtifactInput {
 }
 
 /** Options for {@link pushArtifact}. */
-export interface PushArtifactOptions {
+/** Directory layers of artifacts are always tar+gzip, as oras writes them. */
+export interface PushArtifactOptions extends Omit<LayerPushOptions, "compression"> {
   files: ArtifactInput[];
   artifactType?: string;
   config?: ArtifactInput;
@@ -55,15 +57,6 @@ export interface PushArtifactOptions {
   annotations?: Annotations;
   /** Annotations per layer title, plus `$config` (oras annotation-file keys). */
   fileAnnotations?: Record<string, Annotations>;
-  tag?: string;
-  exclude?: string[];
-  includeGit?: boolean;
-  level?: number;
-  /** Threads compressing directory layers (default: one per core; 0: this thread). */
-  compressionWorkers?: number;
-  /** Blobs transferred at once (default 4). */
-  concurrency?: number;
-  onWarning?: (message: string) => void;
 }
 
 /** What an artifact push stored. */

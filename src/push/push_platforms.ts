@@ -8,12 +8,12 @@
  * @module
  */
 
+import type { LayerPushOptions } from "./options.ts";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { DEFAULT_CONCURRENCY, mapConcurrent } from "../concurrency.ts";
 import { collectTree } from "../archive/walk.ts";
 import { UsageError } from "../errors.ts";
-import type { LayerCompression } from "../oci/media_types.ts";
 import {
   formatPlatform,
   normalizePlatform,
@@ -32,20 +32,10 @@ export interface PlatformTree {
 }
 
 /** Options for {@link pushPlatforms}. */
-export interface PushPlatformsOptions {
+export interface PushPlatformsOptions extends LayerPushOptions {
   trees: PlatformTree[];
-  tag?: string;
-  exclude?: string[];
-  includeGit?: boolean;
-  compression?: LayerCompression;
-  level?: number;
-  /** Threads compressing blocks (default: one per core; 0: this thread). */
-  compressionWorkers?: number;
-  /** Blobs and manifests transferred at once (default 4). */
-  concurrency?: number;
   /** Annotations for the index and every manifest. */
   annotations?: Annotations;
-  onWarning?: (message: string) => void;
 }
 
 /** One platform manifest of a multi-platform push. */

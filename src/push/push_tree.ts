@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { LayerPushOptions } from "./options.ts";
 import {
   CompressorPool,
   defaultCompressionWorkers,
@@ -12,27 +13,16 @@ import {
 } from "../archive/compress_pool.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { collectTree } from "../archive/walk.ts";
-import type { LayerCompression } from "../oci/media_types.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { fileSource, type Target } from "../target.ts";
 import { imageConfig, imageManifest } from "./image.ts";
 import { uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** Options for {@link pushTree}. */
-export interface PushTreeOptions {
+export interface PushTreeOptions extends LayerPushOptions {
   /** Directories (contents at the layer root) and files (by base name). */
   inputs: string[];
-  tag?: string;
-  exclude?: string[];
-  includeGit?: boolean;
-  compression?: LayerCompression;
-  level?: number;
   annotations?: Annotations;
-  /** Threads compressing blocks (default: one per core; 0 compresses on this thread). */
-  compressionWorkers?: number;
-  /** Blobs transferred at once (default 4). */
-  concurrency?: number;
-  onWarning?: (message: string) => void;
 }
 
 /** What a push stored. */
