@@ -4,7 +4,7 @@ import { pull } from "../src/pull/pull.ts";
 import { OciLayout } from "../src/layout/oci_layout.ts";
 import { sha256Digest } from "../src/oci/digest.ts";
 import { DOCKER, OCI } from "../src/oci/media_types.ts";
-import { runCli, runTool } from "./support/cli.ts";
+import { isolatedEnv, runCli, runTool } from "./support/cli.ts";
 import { fixture, fixtureContentType, fixtureDigest } from "./support/fixtures.ts";
 import { buildxLayout } from "./support/layouts.ts";
 import { startRegistry } from "./support/registry.ts";
@@ -148,17 +148,6 @@ Deno.test("our CLI pulls every fixture straight from the real registry to the ex
   assert.equal(none.code, 3);
   assert.match(none.stderr, /available: linux\/amd64, linux\/arm64/);
 });
-
-/** Env that keeps a CLI run away from the user's credentials and caches. */
-function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    HOME: dir,
-    DOCKER_CONFIG: join(dir, ".docker"),
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    REGISTRY_AUTH_FILE: join(dir, "no-auth.json"),
-    ...extra,
-  };
-}
 
 const FIXTURE_CASES = [
   ["imgpkg", "imgpkg/manifest.json", "imgpkg/manifest.headers", "imgpkg-image"],

@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, runCli } from "./support/cli.ts";
+import { type CliResult, isolatedEnv, runCli } from "./support/cli.ts";
 import { startRegistry } from "./support/registry.ts";
 import { startTokenServer } from "./support/token_server.ts";
 import { describeTree, makeSampleTree, tempDir } from "./support/tree.ts";
 
 const USER = "alice";
 const PASSWORD = "pa55-Secret-Value-9f3";
-
-function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    HOME: dir,
-    DOCKER_CONFIG: join(dir, ".docker"),
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    REGISTRY_AUTH_FILE: join(dir, "no-auth.json"),
-    ...extra,
-  };
-}
 
 async function writeDockerConfig(dir: string, config: unknown): Promise<void> {
   await Deno.mkdir(join(dir, ".docker"), { recursive: true });

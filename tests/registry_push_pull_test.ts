@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RegistryClient } from "../src/registry/client.ts";
 import { RegistryTarget } from "../src/registry/registry_target.ts";
-import { runCli } from "./support/cli.ts";
+import { isolatedEnv, runCli } from "./support/cli.ts";
 import { startRegistry } from "./support/registry.ts";
 import { describeTree, makeSampleTree, tempDir } from "./support/tree.ts";
-
-/** Env that isolates a CLI run from the user's config and caches. */
-function isolatedEnv(dir: string): Record<string, string> {
-  return {
-    HOME: dir,
-    DOCKER_CONFIG: join(dir, ".docker"),
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    REGISTRY_AUTH_FILE: join(dir, "no-auth.json"),
-  };
-}
 
 /** Blob uploads (PUT/PATCH of upload sessions and mounts) seen by the registry. */
 function uploads(lines: string[]): string[] {

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli } from "./support/cli.ts";
+import { isolatedEnv, runCli } from "./support/cli.ts";
 import { startRegistry } from "./support/registry.ts";
 import { describeTree, makeSampleTree, tempDir } from "./support/tree.ts";
-
-function isolatedEnv(dir: string): Record<string, string> {
-  return {
-    HOME: dir,
-    DOCKER_CONFIG: join(dir, ".docker"),
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    REGISTRY_AUTH_FILE: join(dir, "no-auth.json"),
-  };
-}
 
 Deno.test("a TLS registry with an unknown CA: a clear error naming --ca-file, and --insecure round-trips", async () => {
   await using dir = await tempDir();

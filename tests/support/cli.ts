@@ -58,3 +58,20 @@ export async function runTool(
   }
   return result;
 }
+
+/**
+ * Env that keeps a CLI run away from the user's credentials, caches and
+ * podman auth file: everything lives under `dir`.
+ */
+export function isolatedEnv(
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    HOME: dir,
+    DOCKER_CONFIG: `${dir}/.docker`,
+    ARTIFACT_CLI_CACHE_DIR: `${dir}/cache`,
+    REGISTRY_AUTH_FILE: `${dir}/no-auth.json`,
+    ...extra,
+  };
+}

@@ -7,22 +7,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/types.ts";
-import { type CliResult, runCli } from "./cli.ts";
+import { type CliResult, isolatedEnv as sharedIsolatedEnv, runCli } from "./cli.ts";
 import { describeTree, makeSampleTree } from "./tree.ts";
 
-/** Env that isolates a CLI run from the user's config and caches, with 1 ms retry backoff. */
+/** The shared isolated env, with 1 ms retry backoff so fault tests stay fast. */
 export function isolatedEnv(
   dir: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    HOME: dir,
-    DOCKER_CONFIG: join(dir, ".docker"),
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    REGISTRY_AUTH_FILE: join(dir, "no-auth.json"),
-    ARTIFACT_CLI_RETRY_BASE_MS: "1",
-    ...extra,
-  };
+  return sharedIsolatedEnv(dir, { ARTIFACT_CLI_RETRY_BASE_MS: "1", ...extra });
 }
 
 /** Random bytes (incompressible, so the layer is about as big). */
