@@ -25,6 +25,7 @@ const noWait: RetryPolicy = {
   maxWaitMs: 0,
   sleep: () => Promise.resolve(),
   random: () => 0,
+  idleMs: 30_000,
 };
 
 interface Seen {

@@ -22,6 +22,7 @@ function recordingPolicy(waits: number[]): RetryPolicy {
       return Promise.resolve();
     },
     random: () => 0.5,
+    idleMs: 30_000,
   };
 }
 

@@ -153,6 +153,32 @@ Deno.test("slow answers (a delayed manifest, a blob trickling in 16 KiB pieces) 
   assert.equal(s.proxy.seen.filter((r) => r.fault === "slow-body").length, 1);
 });
 
+Deno.test("a registry that goes silent (no answer; a body that stops) is given up on after the idle timeout and retried", async () => {
+  await using dir = await tempDir();
+  await using s = await servedTree(dir.path, (pushed) => [
+    { method: "GET", path: /\/manifests\/v1$/, fault: { kind: "delay", ms: 3000 } },
+    {
+      method: "GET",
+      path: blobPath(pushed.layers[0].digest),
+      fault: { kind: "stall-response", afterBytes: 100_000, ms: 3000 },
+    },
+  ]);
+  const out = join(dir.path, "out");
+  const pull = await runCli(["pull", s.ref, "-o", out, "--debug"], {
+    env: { ...s.env, ARTIFACT_CLI_IDLE_TIMEOUT_MS: "300" },
+  });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.deepEqual(describeTree(out, { modes: true }), describeTree(s.src, { modes: true }));
+  assert.equal(count(s.proxy.seen, "GET", /\/manifests\/v1$/), 2);
+  const blobGets = s.proxy.seen.filter((r) =>
+    r.method === "GET" && blobPath(s.pushed.layers[0].digest).test(r.path)
+  );
+  assert.equal(blobGets.length, 2);
+  assert.match(blobGets[1].headers.range ?? "", /^bytes=100000-$/);
+  // Both stalls were abandoned by the idle timeout, not waited out.
+  assert.equal(pull.stderr.match(/nothing received for 0\.3 s/g)?.length, 2, pull.stderr);
+});
+
 Deno.test("a blob answering 503 every time: pull gives up after 5 attempts, exit 1, one line, output untouched", async () => {
   await using dir = await tempDir();
   await using s = await servedTree(dir.path, (pushed) => [

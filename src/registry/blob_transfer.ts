@@ -11,7 +11,7 @@ import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
 import type { RegistryClient } from "./client.ts";
 import { errorText } from "./redact.ts";
-import { backoffMs, isRetryableError, type RetryPolicy } from "./retry.ts";
+import { backoffMs, isRetryableError, type RetryPolicy, withIdleTimeout } from "./retry.ts";
 
 /** Blobs up to this size are uploaded in one PUT; larger ones are streamed. */
 export const MONOLITHIC_UPLOAD_LIMIT = 1024 * 1024;
@@ -46,15 +46,28 @@ export function resumableBody(
       for (;;) {
         let result: ReadableStreamReadResult<Uint8Array>;
         try {
+          // A connection that stays open but sends nothing counts as dropped.
+          const current = body;
+          const stalled = () => void (current.byob ?? current.reader!).cancel().catch(() => {});
           if (body.byob) {
             if (!scratch || scratch.byteLength < view.byteLength) {
               scratch = new Uint8Array(view.byteLength);
             }
-            result = await body.byob.read(scratch.subarray(0, view.byteLength));
+            result = await withIdleTimeout(
+              body.byob.read(scratch.subarray(0, view.byteLength)),
+              policy.idleMs,
+              `download at byte ${delivered}`,
+              stalled,
+            );
             // The read took the buffer over; keep using it through the new view.
             if (result.value) scratch = new Uint8Array(result.value.buffer as ArrayBuffer);
           } else {
-            result = await body.reader!.read();
+            result = await withIdleTimeout(
+              body.reader!.read(),
+              policy.idleMs,
+              `download at byte ${delivered}`,
+              stalled,
+            );
           }
         } catch (e) {
           scratch = undefined; // a failed BYOB read keeps its buffer
@@ -66,7 +79,9 @@ export function resumableBody(
             );
           }
           const wait = backoffMs(policy, failures, null);
-          log?.(`download dropped after ${delivered} bytes; resuming in ${wait} ms`);
+          log?.(
+            `download dropped after ${delivered} bytes; resuming in ${wait} ms (${errorText(e)})`,
+          );
           await policy.sleep(wait);
           const response = await refetch(delivered);
           if (response.status === 206) {

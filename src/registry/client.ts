@@ -22,6 +22,7 @@ import {
   isRetryableStatus,
   RetryableStatusError,
   type RetryPolicy,
+  withIdleTimeout,
 } from "./retry.ts";
 
 /** How to reach a registry. */
@@ -228,8 +229,22 @@ export class RegistryClient {
     const client = await this.#httpClient();
     for (let attempt = 1;; attempt++) {
       const started = performance.now();
+      // A streamed upload is answered only after its whole body: no answer timeout for it.
+      const streamed = init.body instanceof ReadableStream;
+      const abort = new AbortController();
       try {
-        const response = await fetch(url, { ...init, client, redirect: "manual" } as RequestInit);
+        const request = fetch(url, {
+          ...init,
+          client,
+          redirect: "manual",
+          signal: abort.signal,
+        } as RequestInit);
+        const response = streamed ? await request : await withIdleTimeout(
+          request,
+          this.#policy.idleMs,
+          `${init.method ?? "GET"} ${redact(url)}`,
+          () => abort.abort(),
+        );
         this.options.log?.(
           `${init.method ?? "GET"} ${redact(url)} -> ${response.status} (${
             Math.round(performance.now() - started)

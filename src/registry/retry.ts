@@ -18,6 +18,11 @@ export interface RetryPolicy {
   sleep: (ms: number) => Promise<void>;
   /** Injected for tests: a number in [0, 1). */
   random: () => number;
+  /**
+   * How long a request may wait for an answer, or a download for its next
+   * bytes, before it counts as a dropped connection (and is retried).
+   */
+  idleMs: number;
 }
 
 /**
@@ -35,7 +40,35 @@ export function defaultRetryPolicy(): RetryPolicy {
     maxWaitMs: 20_000,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
+    idleMs: positiveNumber(Deno.env.get("ARTIFACT_CLI_IDLE_TIMEOUT_MS")) ?? 60_000,
   };
+}
+
+function positiveNumber(text: string | undefined): number | undefined {
+  const value = Number(text ?? "");
+  return text && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Settle like `promise`, or reject with Deno.errors.TimedOut (a retryable
+ * error) after `ms`, then call `onTimeout` so the caller can cancel the
+ * stalled operation.
+ */
+export function withIdleTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout: () => void,
+): Promise<T> {
+  let timer: number | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Reject before cancelling: the cancelled operation settles too, and must not win the race.
+      reject(new Deno.errors.TimedOut(`${what}: nothing received for ${ms / 1000} s`));
+      onTimeout();
+    }, ms) as unknown as number;
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 /** HTTP statuses worth another attempt. */

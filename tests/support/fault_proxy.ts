@@ -24,6 +24,8 @@ export type Fault =
   | { kind: "drop-request"; afterBytes: number }
   /** Wait `ms` before forwarding. */
   | { kind: "delay"; ms: number }
+  /** Forward; send the answer's head and `afterBytes` body bytes, then nothing for `ms` (a stall). */
+  | { kind: "stall-response"; afterBytes: number; ms: number }
   /** Forward; send the body `chunkBytes` at a time, `delayMs` apart. */
   | { kind: "slow-body"; chunkBytes: number; delayMs: number }
   /** Forward; flip one byte of the body (same length). */
@@ -224,17 +226,22 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
       return;
     }
 
-    if (fault?.kind === "drop-response" || fault?.kind === "slow-body") {
+    if (
+      fault?.kind === "drop-response" || fault?.kind === "slow-body" ||
+      fault?.kind === "stall-response"
+    ) {
       if (declared !== null) answer["content-length"] = declared;
       await writeAll(conn, head_(response.status, answer));
       let sent = 0;
       for await (const chunk of response.body ?? []) {
-        if (fault.kind === "drop-response") {
+        if (fault.kind === "drop-response" || fault.kind === "stall-response") {
           const part = chunk.subarray(0, Math.max(0, fault.afterBytes - sent));
           if (part.byteLength) await writeAll(conn, part);
           sent += part.byteLength;
           if (sent >= fault.afterBytes) {
             await response.body?.cancel().catch(() => {});
+            // A stall keeps the connection open and silent; the client must give up on it.
+            if (fault.kind === "stall-response") await sleep(fault.ms);
             return;
           }
         } else {
