@@ -49,12 +49,12 @@ export async function applyFileLayer(
 }
 
 /** A regular-file tar header for `name`. */
-export function fileHeader(name: string, size: number): TarHeader {
+export function fileHeader(name: string, size: number, mode: number = FILE_MODE): TarHeader {
   return {
     name,
     type: "file",
     typeflag: "0",
-    mode: FILE_MODE,
+    mode,
     uid: 0,
     gid: 0,
     size,

@@ -18,7 +18,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ArtifactError, UsageError } from "../errors.ts";
 import { pausePoint } from "../pause_point.ts";
 import { isMountPoint, recoverInPlace, replaceInPlace } from "./in_place.ts";
-import { leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
+import { fillNewDirectory, leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
 
 export { removeTree } from "./remove_tree.ts";
 
@@ -57,15 +57,7 @@ export async function replaceDirectory<T>(
   if (info && await isMountPoint(target)) return await replaceInPlace(target, fill);
 
   const temp = join(parent, `.${name}${TEMP_MARK}${uniqueSuffix()}`);
-  await Deno.mkdir(temp, { mode: 0o755 });
-  let result: T;
-  try {
-    result = await fill(temp);
-  } catch (e) {
-    await removeTree(temp);
-    throw e;
-  }
-  await pausePoint("before-rename");
+  const result = await fillNewDirectory(temp, fill);
   if (!info) {
     await renameOrExplain(temp, target, outDir, temp);
     return result;

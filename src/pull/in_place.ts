@@ -17,7 +17,7 @@
 
 import { dirname, join, resolve } from "node:path";
 import { pausePoint } from "../pause_point.ts";
-import { leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
+import { fillNewDirectory, leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
 
 const TMP = ".artifact-cli-tmp-";
 const OLD = ".artifact-cli-old-";
@@ -58,15 +58,7 @@ export async function replaceInPlace<T>(
 ): Promise<T> {
   const id = uniqueSuffix();
   const temp = join(target, `${TMP}${id}`);
-  await Deno.mkdir(temp, { mode: 0o755 });
-  let result: T;
-  try {
-    result = await fill(temp);
-  } catch (e) {
-    await removeTree(temp);
-    throw e;
-  }
-  await pausePoint("before-rename");
+  const result = await fillNewDirectory(temp, fill);
   const old = join(target, `${OLD}${id}`);
   await Deno.mkdir(old, { mode: 0o700 });
   let moved = 0;

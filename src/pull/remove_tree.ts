@@ -4,6 +4,7 @@
  * @module
  */
 
+import { pausePoint } from "../pause_point.ts";
 import { join } from "node:path";
 
 /**
@@ -69,4 +70,25 @@ export function leftByDeadProcess(name: string): boolean {
 /** `<pid>-<8 hex>`: names our temporary entries so that stale ones can be recognised. */
 export function uniqueSuffix(): string {
   return `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Create `dir`, run `fill` on it, and remove it again if `fill` fails; the
+ * caller then moves the filled directory into place (the "before-rename"
+ * pause point sits between the two, for the kill tests).
+ */
+export async function fillNewDirectory<T>(
+  dir: string,
+  fill: (dir: string) => Promise<T>,
+): Promise<T> {
+  await Deno.mkdir(dir, { mode: 0o755 });
+  let result: T;
+  try {
+    result = await fill(dir);
+  } catch (e) {
+    await removeTree(dir);
+    throw e;
+  }
+  await pausePoint("before-rename");
+  return result;
 }
