@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { TreeWriter } from "../src/archive/extract.ts";
 import { TarParser } from "../src/archive/tar_reader.ts";
 import { UnsafeContentError } from "../src/errors.ts";
+import { fileHeader } from "../src/pull/apply_artifact.ts";
 import { buildTar, type RawEntry } from "./support/tar_builder.ts";
 import { describeTree, tempDir } from "./support/tree.ts";
 
@@ -174,30 +175,17 @@ Deno.test("file modes are exact whatever the umask, with content in one piece or
   const big = "x".repeat(5000);
   const writer = new TreeWriter(root);
   const sink = writer.beginLayer();
-  const header = (name: string, mode: number, size: number) => ({
-    name,
-    type: "file" as const,
-    typeflag: "0",
-    mode,
-    uid: 0,
-    gid: 0,
-    size,
-    mtime: 0,
-    linkname: "",
-    uname: "",
-    gname: "",
-  });
   const bytes = new TextEncoder().encode(big);
   // 0o666 and 0o777 lose bits to the usual umask 022; 0o400 is read-only from the start.
   for (const [name, mode] of [["rw-all", 0o666], ["x-all", 0o777], ["ro", 0o400]] as const) {
-    sink.entry(header(`${name}-whole`, mode, bytes.byteLength));
+    sink.entry(fileHeader(`${name}-whole`, bytes.byteLength, mode));
     sink.data(bytes);
     sink.endEntry();
-    sink.entry(header(`${name}-pieces`, mode, bytes.byteLength));
+    sink.entry(fileHeader(`${name}-pieces`, bytes.byteLength, mode));
     sink.data(bytes.subarray(0, 1000));
     sink.data(bytes.subarray(1000));
     sink.endEntry();
-    sink.entry(header(`${name}-empty`, mode, 0));
+    sink.entry(fileHeader(`${name}-empty`, 0, mode));
     sink.endEntry();
   }
   writer.finish();
