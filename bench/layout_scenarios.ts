@@ -5,6 +5,7 @@
  * @module
  */
 
+import { TARGETS } from "./table.ts";
 import { type BenchContext, blobPath, pushed } from "./context.ts";
 import type { Dataset } from "./datasets.ts";
 import { interleave, measureShell, type Sample } from "./measure.ts";
@@ -55,19 +56,19 @@ export async function layoutGzip(ctx: BenchContext, data: Dataset): Promise<Push
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: `tar cf - | gzip -${L} > file`, samples: push.gnu },
-    target: { maxRatio: 1 / 3, label: "<= 0.33 (3x faster)" },
+    target: TARGETS.threeTimesFaster,
   }, {
     operation: `push ${data.name} -> layout, ${W} workers vs 1 worker`,
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "artifact-cli, 1 worker", samples: push.one },
-    target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+    target: TARGETS.onePointSixTimesFaster,
   }, {
     operation: `push ${data.name} -> layout, ${W} workers vs none (main thread only)`,
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "artifact-cli, 0 workers", samples: push.inline },
-    target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+    target: TARGETS.onePointSixTimesFaster,
   });
   // Keep one layout for the pulls; the others go.
   const layout = layouts.pop()!;
@@ -97,7 +98,7 @@ export async function layoutGzip(ctx: BenchContext, data: Dataset): Promise<Push
     bytes: data.bytes,
     ours: pull.ours,
     baseline: { name: "gzip -dc < blob | tar x", samples: pull.gnu },
-    target: { maxRatio: 1.2, label: "<= 1.2" },
+    target: TARGETS.within1_2,
   });
 
   ctx.log(`${data.name}: re-push of the unchanged tree`);
@@ -148,7 +149,7 @@ export async function workerScaling(ctx: BenchContext, data: Dataset, level: num
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "artifact-cli, 1 worker", samples: push.one },
-    target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+    target: TARGETS.onePointSixTimesFaster,
   });
 }
 
@@ -230,7 +231,7 @@ export async function smallFiles(ctx: BenchContext, data: Dataset): Promise<void
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "tar czf", samples: push.gnu },
-    target: { maxRatio: 1.5, label: "<= 1.5" },
+    target: TARGETS.within1_5,
   });
   const pull = await interleave(ctx.options.runs, {
     gnu: () => {
@@ -253,7 +254,7 @@ export async function smallFiles(ctx: BenchContext, data: Dataset): Promise<void
     bytes: data.bytes,
     ours: pull.ours,
     baseline: { name: "tar xzf", samples: pull.gnu },
-    target: { maxRatio: 1.5, label: "<= 1.5" },
+    target: TARGETS.within1_5,
   });
   await ctx.removeAll([...layouts, ...archives]);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { TARGETS } from "./table.ts";
 import { startRegistry, type TestRegistry } from "../tests/support/registry.ts";
 import { type BenchContext, pushed } from "./context.ts";
 import type { Dataset } from "./datasets.ts";
@@ -137,13 +138,13 @@ export async function registryRows(
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: `tar | gzip -${L} | curl PATCH`, samples: push.gnu },
-    target: { maxRatio: 1 / 3, label: "<= 0.33 (3x faster)" },
+    target: TARGETS.threeTimesFaster,
   }, {
     operation: `push ${data.name} -> registry, ${W} workers vs 1 worker`,
     bytes: data.bytes,
     ours: push.ours,
     baseline: { name: "artifact-cli, 1 worker", samples: push.one },
-    target: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+    target: TARGETS.onePointSixTimesFaster,
   });
 
   registry = await startRegistry();
@@ -178,7 +179,7 @@ export async function registryRows(
       bytes: data.bytes,
       ours: pull.ours,
       baseline: { name: "curl blob | gzip -dc | tar x", samples: pull.gnu },
-      target: { maxRatio: 1.2, label: "<= 1.2" },
+      target: TARGETS.within1_2,
     });
   } finally {
     await stop();

@@ -72,3 +72,11 @@ export function formatTable(rows: Row[], options: { verdicts?: boolean } = {}): 
   if (notes.length) out.push("", ...notes);
   return out.join("\n");
 }
+
+/** The targets of issue 5, as table rows state them. */
+export const TARGETS = {
+  threeTimesFaster: { maxRatio: 1 / 3, label: "<= 0.33 (3x faster)" },
+  onePointSixTimesFaster: { maxRatio: 1 / 1.6, label: "<= 0.63 (1.6x faster)" },
+  within1_2: { maxRatio: 1.2, label: "<= 1.2" },
+  within1_5: { maxRatio: 1.5, label: "<= 1.5" },
+} as const;
