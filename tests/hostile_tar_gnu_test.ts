@@ -1,7 +1,7 @@
 /**
  * GNU tar (1.34, `tar -xf`, each layer extracted in turn into the same
  * directory) on the hostile tar suite, as root and as an unprivileged user
- * (nobody, via setpriv), so that the README's comparison table is checked
+ * (nobody, via setpriv), so that the comparison table in docs/security.md is checked
  * rather than remembered. Needs root (to run as both); the tests say so in
  * their names and are reported as ignored, not skipped silently, otherwise.
  */
@@ -94,7 +94,7 @@ Deno.test("the GNU tar compared against is GNU tar 1.34", async () => {
 for (const [id, testCase] of Object.entries(HOSTILE_CASES)) {
   for (const as of ["root", "nobody"] as const) {
     Deno.test({
-      name: `GNU tar as ${as} on hostile tar ${id} behaves as the README says (needs root)`,
+      name: `GNU tar as ${as} on hostile tar ${id} behaves as docs/security.md says (needs root)`,
       ignore: !isRoot,
       fn: async () => {
         await using dir = await tempDir("artifact-cli-gnu-");

@@ -1,7 +1,7 @@
 /**
  * `describe`: what a reference holds, what it was recognised as and why, its
  * platforms, and what pull would do with each layer. The JSON shape
- * ({@link Description}) is documented in README.md and kept stable.
+ * ({@link Description}) is documented in docs/formats.md and kept stable.
  *
  * @module
  */
