@@ -92,7 +92,7 @@ export class BenchContext {
   }
 
   /**
-   * Run the bundled CLI (`--output json`, so stdout is the result document)
+   * Run the bundled CLI (`--format json`, so stdout is the result document)
    * with an empty cache of its own: no run can mount a blob because an
    * earlier run pushed it elsewhere in the same registry.
    */
@@ -100,7 +100,7 @@ export class BenchContext {
     const cache = this.fresh("cache");
     return measure(
       Deno.execPath(),
-      ["run", "-A", "--quiet", this.bundle, "--output", "json", ...args],
+      ["run", "-A", "--quiet", this.bundle, "--format", "json", ...args],
       { env: { ARTIFACT_CLI_CACHE_DIR: cache } },
     );
   }

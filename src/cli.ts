@@ -23,7 +23,8 @@ import { describeCommand, manifestCommand } from "./commands/describe.ts";
 
 /** Global options as commander parses them. */
 interface GlobalOptions {
-  output: OutputFormat;
+  format: OutputFormat;
+  verbose: boolean;
   debug: boolean;
   quiet: boolean;
 }
@@ -31,17 +32,23 @@ interface GlobalOptions {
 /** Build the Ui for a command from its (and the program's) options. */
 export function uiFor(command: Command): Ui {
   const opts = command.optsWithGlobals() as GlobalOptions;
-  return new Ui({ format: opts.output, debug: !!opts.debug, quiet: !!opts.quiet });
+  return new Ui({
+    format: opts.format,
+    verbose: !!opts.verbose,
+    debug: !!opts.debug,
+    quiet: !!opts.quiet,
+  });
 }
 
 /** The commander program, without running it. */
 export function buildProgram(): Command {
   const program = new Command("artifact-cli")
     .description("Push directories and files to OCI registries and pull them back.")
-    .version(VERSION, "-v, --version", "print the version")
+    .version(VERSION, "--version", "print the version")
     .addOption(
-      new Option("--output <format>", "result format").choices(["text", "json"]).default("text"),
+      new Option("--format <format>", "result format").choices(["text", "json"]).default("text"),
     )
+    .option("-v, --verbose", "say what is done step by step (on stderr)", false)
     .option("--debug", "print diagnostics (HTTP requests, stack traces)", false)
     .option("-q, --quiet", "print nothing but the result", false)
     .showSuggestionAfterError(true)

@@ -92,7 +92,7 @@ Deno.test("pull: several entries for one platform (Garden Linux index) take the 
       "out",
       "--platform",
       "gardenlinux/amd64",
-      "--output",
+      "--format",
       "json",
     ],
     { cwd: dir.path },
@@ -124,7 +124,7 @@ Deno.test("describe: several entries for one platform are told apart by their an
   await using dir = await tempDir();
   const entries = await gardenLinuxLayout(join(dir.path, "store"));
   const args = ["describe", "oci:store:1443.3", "--platform", "gardenlinux/amd64"];
-  const asJson = await runCli([...args, "--output", "json"], { cwd: dir.path });
+  const asJson = await runCli([...args, "--format", "json"], { cwd: dir.path });
   assert.equal(asJson.code, 0, asJson.stderr);
   const d = JSON.parse(asJson.stdout);
   assert.equal(d.platforms.length, 6);

@@ -36,7 +36,7 @@ Deno.test("artifact: per-file layers round-trip names and contents (files, a nes
       "site",
       "--artifact-type",
       "application/x.demo",
-      "--output",
+      "--format",
       "json",
     ],
     { cwd: d },
@@ -117,7 +117,7 @@ Deno.test("artifact: the EigenRuntime example of seed 004 is expressible (custom
     "org.opencontainers.image.created=2025-01-01T00:00:00Z",
     "--annotation",
     "io.eigenruntime.spec.version=v1",
-    "--output",
+    "--format",
     "json",
   ], { cwd: d });
   assert.equal(push.code, 0, push.stderr);
@@ -179,7 +179,7 @@ Deno.test("artifact: --annotation-file in oras format annotates the manifest, th
       "notes.json",
       "--annotation",
       "k=from-flag",
-      "--output",
+      "--format",
       "json",
     ],
     { cwd: d },

@@ -22,7 +22,7 @@ Deno.test("copy of a multi-platform index to a layout and back keeps every diges
     a.stdout.trim(),
     /@sha256:53b6ca3a6792987e7dc7de971f68d7e19b97632994c8259f90bb98297e232b46$/,
   );
-  const b = await runCli(["copy", `oci:${first}:v1`, `oci:${second}:v2`, "--output", "json"]);
+  const b = await runCli(["copy", `oci:${first}:v1`, `oci:${second}:v2`, "--format", "json"]);
   assert.equal(b.code, 0, b.stderr);
   const json = JSON.parse(b.stdout);
   assert.equal(
@@ -40,7 +40,7 @@ Deno.test("copy of a multi-platform index to a layout and back keeps every diges
     );
   }
   // A second copy transfers nothing.
-  const again = await runCli(["copy", `oci:${first}:v1`, `oci:${second}:v2`, "--output", "json"]);
+  const again = await runCli(["copy", `oci:${first}:v1`, `oci:${second}:v2`, "--format", "json"]);
   assert.ok(Object.values(JSON.parse(again.stdout).nodes).every((o) => o === "skipped"));
 });
 
@@ -51,7 +51,7 @@ Deno.test("tag adds tags and tags lists them sorted", async () => {
   const tagged = await runCli(["tag", "oci:store:v1", "stable", "2.0"], { cwd: dir.path });
   assert.equal(tagged.code, 0, tagged.stderr);
   assert.deepEqual(tagged.stdout.trim().split("\n"), ["oci:store:stable", "oci:store:2.0"]);
-  const tags = await runCli(["tags", "oci:store", "--output", "json"], { cwd: dir.path });
+  const tags = await runCli(["tags", "oci:store", "--format", "json"], { cwd: dir.path });
   assert.deepEqual(JSON.parse(tags.stdout).tags, ["2.0", "stable", "v1"]);
   const bad = await runCli(["tag", "oci:store:v1", "-bad"], { cwd: dir.path });
   assert.equal(bad.code, 2);
@@ -85,7 +85,7 @@ Deno.test("progress bars appear on a terminal and nothing but the result in a pi
 Deno.test("an unknown flag or command exits 2 with one line", async () => {
   for (
     const args of [["push", "--bogus"], ["nonsense"], ["pull", "oci:x"], [
-      "--output",
+      "--format",
       "yaml",
       "version",
     ]]
@@ -102,7 +102,7 @@ Deno.test("every command's --help exits 0 and lists every option the command acc
   for (const command of program.commands) {
     const help = await runCli([command.name(), "--help"]);
     assert.equal(help.code, 0, command.name());
-    for (const option of command.options) {
+    for (const option of command.options.filter((o) => !o.hidden)) {
       assert.ok(help.stdout.includes(option.long!), option.long);
     }
     assert.ok(help.stdout.includes(command.description().slice(0, 30)), command.name());
@@ -121,7 +121,7 @@ _artifact_cli; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.ok((await complete(["artifact-cli", "pu"])).includes("pull"));
   assert.ok((await complete(["artifact-cli", "push", "--comp"])).includes("--compression"));
   assert.deepEqual(await complete(["artifact-cli", "push", "--compression", "z"]), ["zstd"]);
-  assert.ok((await complete(["artifact-cli", "pull", "--"])).includes("--output-dir"));
+  assert.ok((await complete(["artifact-cli", "pull", "--"])).includes("--output"));
 });
 
 Deno.test("zsh and fish completion scripts are valid for their shells", async () => {
@@ -156,7 +156,7 @@ Deno.test("the bundled single file pushes and pulls offline", async () => {
 
 Deno.test("version prints the deno.json version", async () => {
   const { default: denoJson } = await import("../deno.json", { with: { type: "json" } });
-  const json = JSON.parse((await runCli(["version", "--output", "json"])).stdout);
+  const json = JSON.parse((await runCli(["version", "--format", "json"])).stdout);
   assert.equal(json.version, denoJson.version);
   assert.equal((await runCli(["--version"])).stdout.trim(), denoJson.version);
 });

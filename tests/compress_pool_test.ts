@@ -152,7 +152,7 @@ Deno.test("the bundled CLI compresses on workers and pushes the same digest as t
   for (const entry of [undefined, bundle]) {
     const store = join(dir.path, entry ? "bundled" : "source");
     const result = await runCli(
-      ["--debug", "--output", "json", "push", `oci:${store}:v1`, src, "--compression-workers", "2"],
+      ["--debug", "--format", "json", "push", `oci:${store}:v1`, src, "--compression-workers", "2"],
       { entry },
     );
     assert.equal(result.code, 0, result.stderr);

@@ -24,7 +24,7 @@ Deno.test("copy of a buildx index with attestations registry -> layout -> anothe
     [`oci:${join(dir.path, "airgap")}:v1`, `${registry.host}/team/second:v2`],
   ];
   for (const [from, to] of hops) {
-    const result = await runCli(["copy", from, to, "--output", "json"], { env });
+    const result = await runCli(["copy", from, to, "--format", "json"], { env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(JSON.parse(result.stdout).digest, index.digest, `${from} -> ${to}`);
   }
@@ -87,7 +87,7 @@ Deno.test("sync pulls from a registry and pins its digest", async () => {
     "push",
     `${registry.host}/w/files:v1`,
     join(dir.path, "src"),
-    "--output",
+    "--format",
     "json",
   ], { env });
   assert.equal(push.code, 0, push.stderr);

@@ -29,7 +29,7 @@ Deno.test("describe: imgpkg image and bundle (JSON shape, evidence, layers)", as
     ]
   ) {
     await imgpkgFixtureLayout(join(dir.path, name), name);
-    const result = await runCli(["describe", `oci:${join(dir.path, name)}:v1`, "--output", "json"]);
+    const result = await runCli(["describe", `oci:${join(dir.path, name)}:v1`, "--format", "json"]);
     assert.equal(result.code, 0, result.stderr);
     const d = JSON.parse(result.stdout);
     assert.deepEqual(Object.keys(d), [
@@ -65,7 +65,7 @@ Deno.test("describe: a buildx index marks attestations, selects the host entry a
     { os: "linux", architecture: "amd64" },
     { os: "linux", architecture: "arm64" },
   ]);
-  const result = await runCli(["describe", `oci:${dir.path}:v1`, "--output", "json"], {
+  const result = await runCli(["describe", `oci:${dir.path}:v1`, "--format", "json"], {
     env: HOST_AMD64,
   });
   assert.equal(result.code, 0, result.stderr);
@@ -183,7 +183,7 @@ Deno.test("describe: a plain image, a Helm-style artifact, and artifact-cli push
     assert.equal(push.code, 0, push.stderr);
   }
   const shown = async (tag: string) => {
-    const r = await runCli(["describe", `oci:store:${tag}`, "--output", "json"], {
+    const r = await runCli(["describe", `oci:store:${tag}`, "--format", "json"], {
       cwd: dir.path,
       env: HOST_AMD64,
     });

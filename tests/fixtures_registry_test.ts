@@ -83,7 +83,7 @@ Deno.test("our CLI pulls every fixture straight from the real registry to the ex
       `${registry.host}/peers/imgpkg:v1`,
       "-o",
       join(dir.path, "imgpkg"),
-      "--output",
+      "--format",
       "json",
     ],
     { env },
@@ -124,7 +124,7 @@ Deno.test("our CLI pulls every fixture straight from the real registry to the ex
         out,
         "--platform",
         `linux/${arch}`,
-        "--output",
+        "--format",
         "json",
       ],
       { env },
@@ -168,7 +168,7 @@ Deno.test("describe detects each fixture served by the real registry; manifest p
     const digest = await serveFixture(registry, name, `peers/${name}`);
 
     const ref = `${registry.host}/peers/${name}:v1`;
-    const described = await runCli(["describe", ref, "--output", "json"], { env });
+    const described = await runCli(["describe", ref, "--format", "json"], { env });
     assert.equal(described.code, 0, described.stderr);
     const d = JSON.parse(described.stdout);
     assert.equal(d.kind, kind, name);
@@ -255,7 +255,7 @@ Deno.test("our pushes straight to the registry: multi-platform index and per-fil
     src,
     "--platform",
     "linux/amd64,linux/arm64",
-    "--output",
+    "--format",
     "json",
   ], { env });
   assert.equal(multi.code, 0, multi.stderr);

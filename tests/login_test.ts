@@ -88,7 +88,7 @@ esac
     "-u",
     USER,
     "--password-stdin",
-    "--output",
+    "--format",
     "json",
   ], {
     env,

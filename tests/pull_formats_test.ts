@@ -149,7 +149,7 @@ Deno.test("pull: --platform linux/arm64 (and its spellings) picks the arm64 imag
   ]);
   for (const platform of ["linux/arm64", "linux/arm64/v8", "linux/aarch64", "Linux/ARM64"]) {
     const result = await runCli(
-      ["pull", "oci:store:v1", "-o", "out", "--platform", platform, "--output", "json"],
+      ["pull", "oci:store:v1", "-o", "out", "--platform", platform, "--format", "json"],
       { cwd: dir.path },
     );
     assert.equal(result.code, 0, result.stderr);

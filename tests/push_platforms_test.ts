@@ -20,7 +20,7 @@ Deno.test("push --platform a,b: a buildx-shaped index, one shared layer, platfor
   await using dir = await tempDir();
   const src = await makeSampleTree(join(dir.path, "src"));
   const push = await runCli(
-    ["push", "oci:store:v1", src, "--platform", "linux/amd64,linux/arm64/v8", "--output", "json"],
+    ["push", "oci:store:v1", src, "--platform", "linux/amd64,linux/arm64/v8", "--format", "json"],
     { cwd: dir.path },
   );
   assert.equal(push.code, 0, push.stderr);
@@ -79,7 +79,7 @@ Deno.test("push --platform os/arch=DIR: a tree per platform; pull --platform get
     "linux/amd64=./a",
     "--platform",
     "linux/aarch64=./b",
-    "--output",
+    "--format",
     "json",
   ], { cwd: dir.path });
   assert.equal(push.code, 0, push.stderr);
@@ -97,7 +97,7 @@ Deno.test("push --platform os/arch=DIR: a tree per platform; pull --platform get
     assert.deepEqual(describeTree(join(dir.path, "out")), describeTree(expected));
   }
   // Without --platform: the host's entry (both hosts we run on are listed).
-  const host = await runCli(["pull", "oci:store:v1", "-o", "host", "--output", "json"], {
+  const host = await runCli(["pull", "oci:store:v1", "-o", "host", "--format", "json"], {
     cwd: dir.path,
     env: { ARTIFACT_CLI_DEFAULT_PLATFORM: "linux/arm64" },
   });

@@ -93,7 +93,7 @@ Deno.test("the CLI pushes and pulls an OCI layout and prints ref@digest", async 
   assert.equal(push.code, 0, push.stderr);
   assert.match(push.stdout.trim(), /^oci:\.\/store@sha256:[0-9a-f]{64}$/);
   assert.equal(push.stderr, "");
-  const pulled = await runCli(["pull", "oci:./store:v1", "-o", "./out", "--output", "json"], {
+  const pulled = await runCli(["pull", "oci:./store:v1", "-o", "./out", "--format", "json"], {
     cwd: dir.path,
   });
   assert.equal(pulled.code, 0, pulled.stderr);

@@ -29,7 +29,7 @@ Deno.test("push then pull through a plain-HTTP registry gives back the same tree
   }
   await Deno.writeFile(join(src, "random.bin"), random);
   const ref = `${registry.host}/team/app:v1`;
-  const push = await runCli(["push", ref, src, "--output", "json"], { env });
+  const push = await runCli(["push", ref, src, "--format", "json"], { env });
   assert.equal(push.code, 0, push.stderr);
   const pushed = JSON.parse(push.stdout);
   assert.equal(pushed.reference, `${registry.host}/team/app@${pushed.digest}`);
@@ -59,7 +59,7 @@ Deno.test("a second push of the same tree uploads no blob", async () => {
   const ref = `${registry.host}/team/again:v1`;
   assert.equal((await runCli(["push", ref, src], { env })).code, 0);
   const before = (await registry.settledRequests()).length;
-  const second = await runCli(["push", ref, src, "--output", "json"], { env });
+  const second = await runCli(["push", ref, src, "--format", "json"], { env });
   assert.equal(second.code, 0, second.stderr);
   assert.deepEqual(Object.values(JSON.parse(second.stdout).blobs), ["skipped", "skipped"]);
   const after = (await registry.settledRequests()).slice(before);

@@ -64,7 +64,7 @@ Deno.test("basic auth: the password never shows in any output, with --debug, on 
     return result;
   };
 
-  const pushed = await run(["push", ref, src, "--output", "json"], [
+  const pushed = await run(["push", ref, src, "--format", "json"], [
     { method: "PATCH", fault: { kind: "drop-request", afterBytes: 200_000 } },
     { method: "PATCH", fault: { kind: "status", status: 500 } },
     { method: "HEAD", fault: { kind: "status", status: 503, headers: { "Retry-After": "0" } } },
@@ -165,7 +165,7 @@ Deno.test("token auth: the password and every bearer token never show, with --de
     return result;
   };
 
-  const pushed = await run(["push", ref, src, "--output", "json"], [
+  const pushed = await run(["push", ref, src, "--format", "json"], [
     { method: "PUT", path: /\/manifests\//, fault: { kind: "status", status: 503 } },
   ], [{ fault: { kind: "status", status: 500 } }]);
   assert.equal(pushed.code, 0, pushed.stderr);

@@ -4,7 +4,7 @@ import { runCli } from "./support/cli.ts";
 import { describeTree, makeSampleTree, tempDir } from "./support/tree.ts";
 
 async function pushDir(cwd: string, ref: string, dir: string): Promise<string> {
-  const result = await runCli(["push", ref, dir, "--output", "json"], { cwd });
+  const result = await runCli(["push", ref, dir, "--format", "json"], { cwd });
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout).digest;
 }
@@ -34,7 +34,7 @@ artifacts:
     excludePaths: ["*.tmp"]
 `,
   );
-  const result = await runCli(["sync", "-c", "sync.yml", "--output", "json"], { cwd });
+  const result = await runCli(["sync", "-c", "sync.yml", "--format", "json"], { cwd });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout).artifacts.map((a: { files: number }) => a.files), [
     3,

@@ -33,11 +33,11 @@ function optionInfo(option: Option): OptionInfo {
 function describeProgram(program: Command): { global: OptionInfo[]; commands: CommandInfo[] } {
   const help = { flags: ["-h", "--help"], description: "show help", takesValue: false };
   return {
-    global: [...program.options.map(optionInfo), help],
+    global: [...program.options.filter((o) => !o.hidden).map(optionInfo), help],
     commands: program.commands.map((c) => ({
       name: c.name(),
       description: c.description().split(". ")[0],
-      options: [...c.options.map(optionInfo), help],
+      options: [...c.options.filter((o) => !o.hidden).map(optionInfo), help],
     })),
   };
 }

@@ -10,7 +10,7 @@ import { copyGraph } from "../copy/copy.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../cli.ts";
-import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { integerIn } from "./options.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
@@ -39,7 +39,7 @@ export function copyCommand(): Command {
       const srcRef = parseReference(source);
       const dstRef = parseReference(destination, { defaultTag: srcRef.tag ?? "latest" });
       const tag = dstRef.tag ?? (dstRef.digest ? undefined : srcRef.tag);
-      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const from = await openTarget(srcRef, { registry });
       const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);

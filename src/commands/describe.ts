@@ -29,7 +29,7 @@ export function describeCommand(): Command {
         "marked), the manifest pull would use, its config, layers and annotations.",
     )
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
-    .option("--platform <os/arch[/variant]>", "describe the entry pull --platform would use")
+    .option("-p, --platform <os/arch[/variant]>", "describe the entry pull --platform would use")
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .action(async (reference: string, opts: RefOptions, command: Command) => {
       const ui = uiFor(command);
@@ -55,7 +55,7 @@ export function manifestCommand(): Command {
         "index gives for that platform.",
     )
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
-    .option("--platform <os/arch[/variant]>", "follow an index to this platform's manifest")
+    .option("-p, --platform <os/arch[/variant]>", "follow an index to this platform's manifest")
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .action(async (reference: string, opts: RefOptions, command: Command) => {
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });

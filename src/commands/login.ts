@@ -44,12 +44,19 @@ export function loginCommand(): Command {
       if (!username) throw new UsageError("a user name is needed");
       // The credentials are checked here, not looked up: only the TLS options apply.
       const options = await registryOptions(
-        { ...opts, username: undefined, passwordStdin: false },
+        { ...opts, username: undefined, password: undefined, passwordStdin: false },
         ui,
       );
+      if (opts.password !== undefined && opts.passwordStdin) {
+        throw new UsageError("--password and --password-stdin exclude each other");
+      }
+      if (opts.password !== undefined) {
+        ui.warn("--password shows in the process list; prefer --password-stdin");
+      }
       const password = opts.passwordStdin
         ? await readPasswordFromStdin()
-        : await promptLine("Password: ", true);
+        : opts.password ?? await promptLine("Password: ", true);
+      if (!password) throw new UsageError("a password is needed");
       const client = new RegistryClient(registry, {
         ...options,
         credentials: { username, password },

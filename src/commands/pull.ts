@@ -13,11 +13,11 @@ import { uiFor } from "../cli.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
 import { integerIn, parseSize } from "./options.ts";
-import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
 interface PullOptions extends RegistryFlags {
-  outputDir: string;
+  output: string;
   platform?: string;
   maxSize?: number;
   ociLayout: boolean;
@@ -32,8 +32,8 @@ export function pullCommand(): Command {
         "pull succeeds.",
     )
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
-    .requiredOption("-o, --output-dir <dir>", "directory to create or replace")
-    .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
+    .requiredOption("-o, --output <dir>", "directory to create or replace")
+    .option("-p, --platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
     .option("--max-size <size>", "refuse content larger than this (e.g. 10G)", parseSize)
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .option(
@@ -47,12 +47,12 @@ export function pullCommand(): Command {
       const ui = uiFor(command);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
       const started = performance.now();
-      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const target = withProgress(await openTarget(ref, { registry }), progress);
       try {
         const result = await pull(target, {
-          output: opts.outputDir,
+          output: opts.output,
           tagOrDigest: tagOrDigestOf(ref),
           platform: opts.platform ? parsePlatform(opts.platform) : undefined,
           maxBytes: opts.maxSize,

@@ -24,10 +24,11 @@ import {
   pushPlanned,
   type PushSummary,
 } from "./push_modes.ts";
-import { createProgress, formatBytes, formatDuration, progressWanted } from "../ui/progress.ts";
+import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
 interface PushOptions extends PushModeOptions, RegistryFlags {
+  folder?: string[];
   file?: string[];
   exclude?: string[];
   includeGit: boolean;
@@ -48,7 +49,12 @@ export function pushCommand(): Command {
     )
     .argument("<reference>", "registry/repository[:tag], or oci:PATH[:tag] for an OCI layout")
     .argument("[paths...]", "directories and files to push")
-    .option("-f, --file <path>", "directory or file to push (repeatable, imgpkg style)", collect)
+    .option(
+      "-f, --folder <path>",
+      "directory or file to push (repeatable; same as --file)",
+      collect,
+    )
+    .option("--file <path>", "directory or file to push (repeatable, imgpkg style)", collect)
     .option("--exclude <glob>", "leave out matching paths (repeatable; .gitignore-like)", collect)
     .option("--include-git", "keep .git directories (left out by default)", false)
     .addOption(
@@ -69,19 +75,19 @@ export function pushCommand(): Command {
       integerIn(1, 64),
       DEFAULT_CONCURRENCY,
     )
-    .option("--annotation <key=value>", "manifest annotation (repeatable)", collect)
+    .option("-a, --annotation <key=value>", "manifest annotation (repeatable)", collect)
     .option("--oci-layout", "treat the reference as an OCI layout path", false);
   return addRegistryOptions(addPushModeOptions(command))
     .action(async (reference: string, paths: string[], opts: PushOptions, command: Command) => {
       const ui = uiFor(command);
-      const inputs = [...paths, ...(opts.file ?? [])];
+      const inputs = [...paths, ...(opts.folder ?? []), ...(opts.file ?? [])];
       if (opts.compression === "gzip" && (opts.compressionLevel ?? 1) > 9) {
         throw new UsageError("gzip compression levels are 1 to 9");
       }
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
       const plan = planPush(inputs, opts, parseAnnotations(opts.annotation));
       const started = performance.now();
-      const progress = createProgress({ enabled: progressWanted(ui.options.quiet) });
+      const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const target = withProgress(await openTarget(ref, { write: true, registry }), progress);
       try {

@@ -11,7 +11,7 @@
  */
 
 import type { LayerPushOptions } from "../push/options.ts";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseJsonObject } from "../oci/parse.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
@@ -24,6 +24,8 @@ import { collect } from "./options.ts";
 /** Options this module adds to `push`. */
 export interface PushModeOptions {
   platform?: string[];
+  /** The Go artifact-cli's spelling of --platform. */
+  platforms?: string[];
   artifactType?: string;
   config?: string;
   annotationFile?: string;
@@ -51,11 +53,12 @@ const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&
 export function addPushModeOptions(command: Command): Command {
   return command
     .option(
-      "--platform <os/arch[=DIR]>",
+      "-p, --platform <os/arch[=DIR]>",
       "push an index with one image per platform: os/arch[,os/arch...] shares the paths; " +
         "os/arch=DIR (repeatable) gives each platform its own tree",
       collect,
     )
+    .addOption(new Option("--platforms <os/arch,...>").argParser(collect).hideHelp())
     .option(
       "--artifact-type <mediaType>",
       "push an OCI artifact of this type (one layer per file, oras style)",
@@ -102,6 +105,7 @@ export function planPush(
   opts: PushModeOptions,
   annotations: Annotations,
 ): PushPlan {
+  if (opts.platforms) opts = { ...opts, platform: [...opts.platform ?? [], ...opts.platforms] };
   const fileAnnotations = opts.annotationFile ? readAnnotationFile(opts.annotationFile) : {};
   const merged = { ...fileAnnotations[MANIFEST_KEY], ...annotations };
   delete fileAnnotations[MANIFEST_KEY];

@@ -14,6 +14,7 @@ import type { Ui } from "../ui/output.ts";
 /** The parsed registry options of a command. */
 export interface RegistryFlags {
   username?: string;
+  password?: string;
   passwordStdin?: boolean;
   insecure?: boolean;
   plainHttp?: boolean;
@@ -25,9 +26,15 @@ export function addRegistryOptions(command: Command): Command {
   return command
     .option(
       "-u, --username <name>",
-      "registry user name (the password is read with --password-stdin)",
+      "registry user name; the password comes from --password-stdin, ARTIFACT_CLI_PASSWORD " +
+        "or -w",
     )
     .option("--password-stdin", "read the registry password (or token) from standard input")
+    .option(
+      "-w, --password <password>",
+      "registry password (shows in the process list: prefer --password-stdin or " +
+        "ARTIFACT_CLI_PASSWORD)",
+    )
     .option("--ca-file <file>", "PEM file of CA certificates to trust for the registry")
     .option("--insecure", "accept any TLS certificate from the registry (use only for testing)")
     .option(
@@ -44,9 +51,22 @@ export async function registryOptions(flags: RegistryFlags, ui: Ui): Promise<Reg
   if (flags.passwordStdin && !flags.username) {
     throw new UsageError("--password-stdin needs --username");
   }
-  if (flags.username && !flags.passwordStdin) {
+  if (flags.password !== undefined && !flags.username) {
+    throw new UsageError("--password needs --username");
+  }
+  if (flags.password !== undefined && flags.passwordStdin) {
+    throw new UsageError("--password and --password-stdin exclude each other");
+  }
+  const envPassword = Deno.env.get("ARTIFACT_CLI_PASSWORD");
+  if (flags.username && !flags.passwordStdin && flags.password === undefined && !envPassword) {
     throw new UsageError(
-      "--username needs --password-stdin (passwords are never taken as arguments)",
+      "--username needs a password: --password-stdin, ARTIFACT_CLI_PASSWORD or --password",
+    );
+  }
+  if (flags.password !== undefined) {
+    // As docker warns: the command line is visible to every user of the machine.
+    ui.warn(
+      "--password shows in the process list; prefer --password-stdin or ARTIFACT_CLI_PASSWORD",
     );
   }
   const options: RegistryOptions = {
@@ -56,7 +76,11 @@ export async function registryOptions(flags: RegistryFlags, ui: Ui): Promise<Reg
     log: ui.options.debug ? (line) => ui.debug(line) : undefined,
   };
   if (flags.username) {
-    options.credentials = { username: flags.username, password: await readPasswordFromStdin() };
+    const password = flags.passwordStdin
+      ? await readPasswordFromStdin()
+      : flags.password ?? envPassword!;
+    if (!password) throw new UsageError("--password: the password is empty");
+    options.credentials = { username: flags.username, password };
   }
   return options;
 }

@@ -17,7 +17,7 @@ import { ArtifactError, NotFoundError } from "../errors.ts";
 
 interface SyncOptions extends RegistryFlags {
   config: string;
-  dest?: string;
+  output?: string;
   lockFile?: string;
   updateLock: boolean;
 }
@@ -40,7 +40,7 @@ export function syncCommand(): Command {
     )
     .requiredOption("-c, --config <file>", "YAML or JSON file listing the artifacts")
     .option(
-      "--dest <dir>",
+      "-o, --output <dir>",
       "base directory for the artifacts' paths (default: the config's destination, or .)",
     )
     .option(
@@ -54,7 +54,8 @@ export function syncCommand(): Command {
       if (text === undefined) throw new NotFoundError(`config file ${opts.config} does not exist`);
       const config = parseSyncConfig(text, opts.config);
       const destination = resolve(
-        opts.dest ?? (config.destination ? resolve(dirname(opts.config), config.destination) : "."),
+        opts.output ??
+          (config.destination ? resolve(dirname(opts.config), config.destination) : "."),
       );
       let lock: SyncLock | undefined;
       if (opts.lockFile && !opts.updateLock) {

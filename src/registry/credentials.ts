@@ -1,7 +1,7 @@
 /**
  * Registry credentials, looked up in this order:
  *
- * 1. flags (`--username` with `--password-stdin`);
+ * 1. flags (`--username` with `--password-stdin`, `ARTIFACT_CLI_PASSWORD` or `--password`);
  * 2. `ARTIFACT_CLI_USERNAME` / `ARTIFACT_CLI_PASSWORD`;
  * 3. docker's config.json (`$DOCKER_CONFIG/config.json`, else
  *    `~/.docker/config.json`): `credHelpers[host]`, then `credsStore`, then

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** `--output` values. */
+/** `--format` values. */
 export type OutputFormat = "text" | "json";
 
 /** Options shared by every command. */
@@ -13,6 +13,8 @@ export interface UiOptions {
   format: OutputFormat;
   quiet: boolean;
   debug: boolean;
+  /** `--verbose`: step-by-step lines on stderr. */
+  verbose?: boolean;
 }
 
 /**
@@ -54,6 +56,13 @@ export class Ui {
   info(message: string): void {
     if (this.options.quiet) return;
     this.#write(this.stderr, `${message}\n`);
+  }
+
+  /** A step-by-step line, shown with --verbose (or --debug) unless --quiet. */
+  verbose(message: string): void {
+    if ((this.options.verbose || this.options.debug) && !this.options.quiet) {
+      this.#write(this.stderr, `${message}\n`);
+    }
   }
 
   /** A line shown only with --debug. */

@@ -73,6 +73,60 @@ export function progressWanted(quiet: boolean): boolean {
   return !quiet && Deno.stderr.isTerminal();
 }
 
+/**
+ * The progress a command shows: bars on a terminal; with `--verbose` and no
+ * terminal, one line per finished transfer (logs of CI jobs and init
+ * containers); otherwise nothing.
+ *
+ * @example
+ * ```ts
+ * import { NO_PROGRESS, progressFor } from "./progress.ts";
+ * console.assert(progressFor({ quiet: true, verbose: true }) === NO_PROGRESS);
+ * ```
+ */
+export function progressFor(
+  options: { quiet: boolean; verbose?: boolean },
+  out: { writeSync(p: Uint8Array): number } = Deno.stderr,
+): Progress {
+  if (progressWanted(options.quiet)) return createProgress({ enabled: true, out });
+  if (options.verbose && !options.quiet) return new LineProgress(out);
+  return NOOP;
+}
+
+/** One plain line per finished task, no redrawing. */
+class LineProgress implements Progress {
+  constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
+
+  task(label: string, total?: number): ProgressTask {
+    const started = performance.now();
+    let bytes = 0;
+    let ended = false;
+    return {
+      add: (n) => {
+        bytes += n;
+      },
+      done: (note) => {
+        if (ended) return;
+        ended = true;
+        const elapsed = (performance.now() - started) / 1000;
+        this.#line(
+          `${label}  ${note ?? `${formatBytes(total ?? bytes)} in ${formatDuration(elapsed)}`}`,
+        );
+      },
+    };
+  }
+
+  close(summary?: string): void {
+    if (summary) this.#line(summary);
+  }
+
+  #line(text: string): void {
+    const bytes = new TextEncoder().encode(`${text}\n`);
+    let written = 0;
+    while (written < bytes.byteLength) written += this.out.writeSync(bytes.subarray(written));
+  }
+}
+
 class TerminalProgress implements Progress {
   readonly #out: { writeSync(p: Uint8Array): number };
   readonly #color: boolean;

@@ -32,7 +32,7 @@ export async function makeTree(root: string, randomSize: number): Promise<string
   return root;
 }
 
-/** What `push --output json` reports. */
+/** What `push --format json` reports. */
 export interface PushReport {
   digest: string;
   size: number;
@@ -48,7 +48,7 @@ export async function push(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<PushReport> {
-  const result = await runCli(["push", ref, src, "--output", "json", ...args], { env });
+  const result = await runCli(["push", ref, src, "--format", "json", ...args], { env });
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout);
 }
