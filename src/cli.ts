@@ -9,7 +9,6 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode } from "./errors.ts";
 import { describeError } from "./ui/errors.ts";
 import { rerunInsecure } from "./insecure.ts";
-import { type OutputFormat, Ui } from "./ui/output.ts";
 import { VERSION } from "./version.ts";
 import { pushCommand } from "./commands/push.ts";
 import { pullCommand } from "./commands/pull.ts";
@@ -20,25 +19,6 @@ import { completionCommand } from "./commands/completion.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { describeCommand, manifestCommand } from "./commands/describe.ts";
-
-/** Global options as commander parses them. */
-interface GlobalOptions {
-  format: OutputFormat;
-  verbose: boolean;
-  debug: boolean;
-  quiet: boolean;
-}
-
-/** Build the Ui for a command from its (and the program's) options. */
-export function uiFor(command: Command): Ui {
-  const opts = command.optsWithGlobals() as GlobalOptions;
-  return new Ui({
-    format: opts.format,
-    verbose: !!opts.verbose,
-    debug: !!opts.debug,
-    quiet: !!opts.quiet,
-  });
-}
 
 /** The commander program, without running it. */
 export function buildProgram(): Command {

@@ -6,7 +6,7 @@
  */
 
 import { Argument, Command, type Option } from "commander";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 
 interface OptionInfo {
   flags: string[];

@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { copyGraph } from "../copy/copy.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { integerIn } from "./options.ts";

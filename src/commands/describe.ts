@@ -12,7 +12,7 @@ import { selectManifest } from "../format/select.ts";
 import { parsePlatform } from "../oci/platform.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { describeText } from "../ui/describe_text.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { Command } from "commander";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { UsageError } from "../errors.ts";
 import { DOCKER_HUB_REGISTRY, isDockerHub } from "../reference.ts";
 import { RegistryClient } from "../registry/client.ts";

@@ -9,7 +9,7 @@ import { parsePlatform } from "../oci/platform.ts";
 import { pull } from "../pull/pull.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
 import { integerIn, parseSize } from "./options.ts";

@@ -12,7 +12,7 @@ import type { LayerCompression } from "../oci/media_types.ts";
 import { pushTree } from "../push/push_tree.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget } from "../targets.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { collect, integerIn, parseAnnotations } from "./options.ts";
 import {

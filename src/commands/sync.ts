@@ -10,7 +10,7 @@ import { dirname, resolve } from "node:path";
 import { writeFileAtomic } from "../layout/atomic.ts";
 import { formatSyncLock, parseSyncConfig, parseSyncLock, type SyncLock } from "../sync/config.ts";
 import { lockFor, sync } from "../sync/sync.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
 import { ArtifactError, NotFoundError } from "../errors.ts";

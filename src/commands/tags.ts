@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { formatReference, parseReference } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 
 const TAG = /^[\w][\w.-]{0,127}$/;

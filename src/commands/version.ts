@@ -5,7 +5,7 @@
  */
 
 import { Command } from "commander";
-import { uiFor } from "../cli.ts";
+import { uiFor } from "../ui/ui_for.ts";
 import { VERSION } from "../version.ts";
 
 /** The `version` command. */
