@@ -50,6 +50,52 @@ export function buildProgram(): Command {
 }
 
 /**
+ * Names peers (crane, oras, docker, imgpkg) use for what we call otherwise,
+ * so `artifact-cli ls` says where to go instead of only "unknown command".
+ */
+const PEER_COMMANDS: Record<string, string> = {
+  ls: "tags",
+  list: "tags",
+  inspect: "describe",
+  info: "describe",
+  fetch: "manifest",
+  get: "pull",
+  upload: "push",
+  mirror: "copy",
+  discover: "referrers",
+  attach: "push --subject",
+};
+
+/** Commander's messages as one line, with our suggestion for a peer's command name. */
+function oneLineUsage(text: string): string {
+  let line = text.trim().replace(/\s*\n\s*/g, " ");
+  const unknown = /unknown command '([^']*)'/.exec(line);
+  const instead = unknown && Object.hasOwn(PEER_COMMANDS, unknown[1])
+    ? PEER_COMMANDS[unknown[1]]
+    : undefined;
+  if (instead && !/Did you mean/.test(line)) line += ` (did you mean ${instead}?)`;
+  return `${line}\n`;
+}
+
+/** Route commander's output through `write`, remembering whether an error was printed. */
+function captureOutput(command: Command, state: { printed: boolean }): void {
+  command.configureOutput({
+    writeErr: (text) => writeAll(Deno.stderr, text),
+    outputError: (text, write) => {
+      state.printed = true;
+      write(oneLineUsage(text));
+    },
+  });
+  for (const sub of command.commands) captureOutput(sub, state);
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.byteLength) written += stream.writeSync(bytes.subarray(written));
+}
+
+/**
  * Run the CLI with `args` and return the exit code; never throws.
  *
  * @example
@@ -59,6 +105,8 @@ export function buildProgram(): Command {
  */
 export async function runCli(args: string[]): Promise<number> {
   const program = buildProgram();
+  const output = { printed: false };
+  captureOutput(program, output);
   let debug = args.includes("--debug");
   try {
     const childCode = await rerunInsecure(args);
@@ -67,13 +115,15 @@ export async function runCli(args: string[]): Promise<number> {
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander already printed its one-line message (or the help text).
       if (
         error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
         error.code === "commander.help"
       ) {
         return ExitCode.ok;
       }
+      // Commander prints what it finds while parsing; an InvalidArgumentError
+      // thrown by a command's own code reaches us unprinted.
+      if (!output.printed) console.error(`error: ${error.message.replace(/^error: /, "")}`);
       return ExitCode.usage;
     }
     debug ||= !!program.opts().debug;

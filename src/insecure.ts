@@ -32,6 +32,9 @@ export function registryHostsIn(args: string[]): string[] {
  */
 export async function rerunInsecure(args: string[]): Promise<number | undefined> {
   if (!args.includes("--insecure") || Deno.env.get(MARK) === "1") return undefined;
+  if (args.includes("--plain-http")) {
+    throw new UsageError("--insecure and --plain-http exclude each other");
+  }
   if (Deno.build.standalone) {
     throw new UsageError(
       "--insecure is not available in a compiled binary; trust the registry's CA with --ca-file instead",

@@ -73,6 +73,17 @@ function parseRegistryReference(text: string, defaultTag: string): RegistryRefer
     throw new UsageError(`invalid reference ${JSON.stringify(text)}: ${why}`);
   };
   if (text === "") fail("empty");
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (scheme) {
+    const bare = text.slice(scheme[0].length);
+    const plain = scheme[1].toLowerCase() === "http"
+      ? " (plain HTTP is automatic for localhost; add --plain-http for other hosts)"
+      : "";
+    fail(`a reference has no scheme: write ${JSON.stringify(bare)}${plain}`);
+  }
+  if (text.startsWith("/") || text.startsWith("./") || text.startsWith("../")) {
+    fail(`that is a path; an OCI layout directory is written oci:${text}`);
+  }
   let rest = text;
   let digest: Digest | undefined;
   const at = rest.indexOf("@");

@@ -15,6 +15,7 @@ import { openTarget } from "../targets.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { collect, integerIn, parseAnnotations } from "./options.ts";
+import { checkArgumentOrder, checkPushInputs } from "./push_inputs.ts";
 import {
   addPushModeOptions,
   type CommonPushOptions,
@@ -26,6 +27,15 @@ import {
 } from "./push_modes.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface PushOptions extends PushModeOptions, RegistryFlags {
   folder?: string[];
@@ -84,12 +94,16 @@ export function pushCommand(): Command {
       if (opts.compression === "gzip" && (opts.compressionLevel ?? 1) > 9) {
         throw new UsageError("gzip compression levels are 1 to 9");
       }
+      checkArgumentOrder(reference, inputs);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
       const plan = planPush(inputs, opts, parseAnnotations(opts.annotation));
+      checkPushInputs(plan, inputs);
       const started = performance.now();
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
+      const newLayout = ref.kind === "layout" && !(await pathExists(ref.path));
       const target = withProgress(await openTarget(ref, { write: true, registry }), progress);
+      let pushedOk = false;
       try {
         const tag = ref.tag ?? (ref.digest ? undefined : "latest");
         const common: CommonPushOptions = {
@@ -132,9 +146,14 @@ export function pushCommand(): Command {
           },
           pushed,
         );
+        pushedOk = true;
       } finally {
         progress.close();
         await target.close?.();
+        // A layout this push created holds nothing but what the push wrote.
+        if (newLayout && !pushedOk) {
+          await Deno.remove(ref.path, { recursive: true }).catch(() => {});
+        }
       }
     });
 }

@@ -125,9 +125,12 @@ export class RegistryClient {
         continue; // an HTTP server answering a TLS port is not it; try the next scheme
       } else if (certificateError) {
         break;
-      } else if (!response.ok && response.status !== 404) {
+      } else if (!answersAsRegistry(response)) {
+        const type = response.headers.get("content-type")?.split(";")[0].trim();
         throw new ArtifactError(
-          `${this.registry} is not a registry: GET /v2/ answered ${response.status}`,
+          `${this.registry} does not answer as an OCI registry (GET /v2/ gave ${response.status}${
+            type ? ` ${type}` : ""
+          })`,
         );
       }
       return base;
@@ -358,6 +361,17 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
     }
   } catch { /* not JSON */ }
   return { codes: [], message: "" };
+}
+
+/**
+ * `GET /v2/` of a registry answers 200 (anonymous access) or 401 (a
+ * challenge). A web page (an HTML 200, a 404) means the port is something else.
+ */
+function answersAsRegistry(response: Response): boolean {
+  if (response.status === 401) return true;
+  if (response.status !== 200) return false;
+  const type = response.headers.get("content-type") ?? "";
+  return !/^text\/html/i.test(type) || response.headers.has("docker-distribution-api-version");
 }
 
 /** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */

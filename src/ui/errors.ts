@@ -26,19 +26,52 @@ export function describeError(error: unknown, debug: boolean): { line: string; e
       exitCode: error.exitCode,
     };
   }
-  if (error instanceof Deno.errors.PermissionDenied) {
+  const system = error instanceof Error ? systemErrorLine(error.message) : undefined;
+  if (system) {
+    const line = `error: ${system}`;
     return {
-      line: `error: permission denied: ${oneLine(error.message)}`,
-      exitCode: ExitCode.error,
+      line: debug && error instanceof Error ? `${line}\n${error.stack}` : line,
+      exitCode: 1,
     };
-  }
-  if (error instanceof Deno.errors.NotFound) {
-    return { line: `error: ${oneLine(error.message)}`, exitCode: ExitCode.notFound };
   }
   const message = error instanceof Error ? error.message : String(error);
   const line = `error: ${oneLine(message)}`;
   const stack = error instanceof Error ? error.stack : undefined;
   return { line: debug && stack ? `${line}\n${stack}` : line, exitCode: ExitCode.error };
+}
+
+/** What the operations in Deno's system error messages were doing, in words. */
+const OPERATIONS: Record<string, string> = {
+  open: "open",
+  stat: "read the attributes of",
+  lstat: "read the attributes of",
+  readdir: "list the directory",
+  mkdir: "create the directory",
+  remove: "remove",
+  rename: "rename",
+  realpath: "resolve",
+  readlink: "read the link",
+  symlink: "create the link",
+  link: "create the hard link",
+  copy: "copy",
+  chmod: "change the mode of",
+  chown: "change the owner of",
+  utime: "set the times of",
+  truncate: "truncate",
+};
+
+/**
+ * `Not a directory (os error 20): readdir '/x'` → `cannot list the directory
+ * /x: not a directory`. Undefined when the message is not of that form.
+ */
+export function systemErrorLine(message: string): string | undefined {
+  const match = /^(.+?) \(os error \d+\)(?:: (\w+) '(.*?)'(?: -> '(.*)')?)?$/s.exec(message);
+  if (!match) return undefined;
+  const [, reason, op, path, to] = match;
+  const what = reason.charAt(0).toLowerCase() + reason.slice(1);
+  if (!op) return oneLine(what);
+  const action = OPERATIONS[op] ?? op;
+  return oneLine(`cannot ${action} ${path}${to ? ` to ${to}` : ""}: ${what}`);
 }
 
 function oneLine(message: string): string {
