@@ -19,6 +19,7 @@ import { completionCommand } from "./commands/completion.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { describeCommand, manifestCommand } from "./commands/describe.ts";
+import { configureHelp } from "./commands/help.ts";
 
 /** The commander program, without running it. */
 export function buildProgram(): Command {
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   program.addCommand(versionCommand());
   program.addCommand(completionCommand(() => program));
   for (const command of program.commands) command.exitOverride();
+  configureHelp(program);
   return program;
 }
 

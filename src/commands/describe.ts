@@ -58,15 +58,19 @@ export function manifestCommand(): Command {
     .option("-p, --platform <os/arch[/variant]>", "follow an index to this platform's manifest")
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .action(async (reference: string, opts: RefOptions, command: Command) => {
+      const ui = uiFor(command);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
-      const target = await openTarget(ref, {
-        registry: await registryOptions(opts, uiFor(command)),
-      });
+      const target = await openTarget(ref, { registry: await registryOptions(opts, ui) });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
         const bytes = opts.platform
           ? (await selectManifest(target, resolved, parsePlatform(opts.platform))).bytes
           : await target.fetchManifest(resolved);
+        if (ui.json) {
+          // The manifest itself as the JSON document (pretty), not a wrapper around it.
+          ui.result(JSON.parse(new TextDecoder().decode(bytes)), "");
+          return;
+        }
         let written = 0;
         while (written < bytes.byteLength) {
           written += Deno.stdout.writeSync(bytes.subarray(written));

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { parsePlatform } from "../oci/platform.ts";
 import { pull } from "../pull/pull.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
@@ -34,7 +34,11 @@ export function pullCommand(): Command {
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
     .requiredOption("-o, --output <dir>", "directory to create or replace")
     .option("-p, --platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
-    .option("--max-size <size>", "refuse content larger than this (e.g. 10G)", parseSize)
+    .addOption(
+      new Option("--max-size <size>", "refuse content larger than this, uncompressed (e.g. 10G)")
+        .argParser(parseSize)
+        .default(undefined, "32G"),
+    )
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .option(
       "--concurrency <n>",

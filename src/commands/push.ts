@@ -72,7 +72,11 @@ export function pushCommand(): Command {
         .choices(["gzip", "zstd", "none"])
         .default("gzip"),
     )
-    .option("--compression-level <n>", "gzip 1-9 or zstd 1-19", integerIn(1, 19))
+    .addOption(
+      new Option("--compression-level <n>", "gzip 1-9 or zstd 1-19")
+        .argParser(integerIn(1, 19))
+        .default(undefined, "6 for gzip, 3 for zstd"),
+    )
     .option(
       "--compression-workers <n>",
       `threads compressing the layer (default: one per core, ${defaultCompressionWorkers()} here; ` +
