@@ -67,9 +67,10 @@ Deno.test("progress bars appear on a terminal and nothing but the result in a pi
   const tty = await runTool("script", ["-qec", `env NO_COLOR=1 ${cmd}`, "/dev/null"], {
     cwd: dir.path,
   });
-  assert.match(tty.stdout, /sha256:[0-9a-f]{12} {2}\[ +\] 0 B \/ 64\.\d KiB {2}0 B\/s/);
-  assert.match(tty.stdout, /✓ sha256:[0-9a-f]{12} {2}64\.\d KiB in /);
-  assert.match(tty.stdout, /Pushed oci:store@sha256:[0-9a-f]{64} \(\d/);
+  assert.match(tty.stdout, /\n[0-9a-f]{12} {2}\[ +\] 0 B \/ 64\.\d KiB {2}0 B\/s/);
+  assert.match(tty.stdout, /✓ [0-9a-f]{12} {2}64\.\d KiB in /);
+  assert.match(tty.stdout, /packing 7 files {2}\[/);
+  assert.match(tty.stdout, /Pushed oci:store@sha256:[0-9a-f]{64} \(\d.*; [\d.]+ KiB uploaded\)/);
   assert.ok(!tty.stdout.includes("\x1b[32m"), "no colour with NO_COLOR");
   const colored = await runTool("script", ["-qec", `env -u NO_COLOR ${cmd}`, "/dev/null"], {
     cwd: dir.path,

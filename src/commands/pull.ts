@@ -5,7 +5,7 @@
  */
 
 import { Command, Option } from "commander";
-import { parsePlatform } from "../oci/platform.ts";
+import { formatPlatform, parsePlatform } from "../oci/platform.ts";
 import { pull } from "../pull/pull.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
@@ -66,11 +66,15 @@ export function pullCommand(): Command {
         });
         const pulled = formatReference(withDigest(ref, result.resolved.digest));
         const size = result.layers.reduce((n, l) => n + l.size, 0);
+        // The result line on stdout says "Pulled"; this one says what was taken and why.
         progress.close(
-          `Pulled ${pulled} (${formatBytes(size)}, ${
+          `${result.selected.reason}; ${formatBytes(size)} in ${
             formatDuration((performance.now() - started) / 1000)
-          })`,
+          }`,
         );
+        const platform = result.selected.platform
+          ? ` (${formatPlatform(result.selected.platform)})`
+          : "";
         ui.result(
           {
             reference: pulled,
@@ -83,7 +87,7 @@ export function pullCommand(): Command {
             layers: result.layers,
             output: result.output,
           },
-          `Pulled ${pulled} into ${result.output}`,
+          `Pulled ${pulled}${platform} into ${result.output}`,
         );
       } finally {
         progress.close();

@@ -24,6 +24,7 @@ import {
   type PushModeOptions,
   pushPlanned,
   type PushSummary,
+  uploadSummary,
 } from "./push_modes.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
@@ -119,6 +120,7 @@ export function pushCommand(): Command {
           compressionWorkers: opts.compressionWorkers,
           concurrency: opts.concurrency,
           onWarning: (m) => ui.warn(m),
+          progress,
         };
         const result: PushSummary = await pushPlanned(target, plan, common) ??
           await pushTree(target, { inputs, annotations: plan.annotations, ...common });
@@ -132,9 +134,9 @@ export function pushCommand(): Command {
         const pushed = formatReference(withDigest(ref, result.descriptor.digest));
         const size = pushedBytes(result);
         progress.close(
-          `Pushed ${pushed} (${formatBytes(size)}, ${
+          `Pushed ${pushed} (${formatBytes(size)} in ${
             formatDuration((performance.now() - started) / 1000)
-          })`,
+          }; ${uploadSummary(result, formatBytes)})`,
         );
         ui.result(
           {

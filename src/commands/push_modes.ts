@@ -185,11 +185,36 @@ export async function pushPlanned(
 
 /** Bytes of the blobs a push result refers to (layers and configs, each once). */
 export function pushedBytes(result: PushSummary): number {
+  return [...blobSizes(result).values()].reduce((a, b) => a + b, 0);
+}
+
+/** Size of each distinct blob of a push, by digest. */
+function blobSizes(result: PushSummary): Map<string, number> {
   const blobs = new Map<string, number>();
   for (const d of result.layers) blobs.set(d.digest, d.size);
   if (result.config) blobs.set(result.config.digest, result.config.size);
   for (const m of result.manifests ?? []) blobs.set(m.config.digest, m.config.size);
-  return [...blobs.values()].reduce((a, b) => a + b, 0);
+  return blobs;
+}
+
+/**
+ * What was sent against what the target already had:
+ * `0 B uploaded: all blobs present`, or `1.2 MiB uploaded, 3.4 MiB already present`.
+ */
+export function uploadSummary(
+  result: PushSummary,
+  formatBytes: (n: number) => string,
+): string {
+  let uploaded = 0;
+  let present = 0;
+  for (const [digest, size] of blobSizes(result)) {
+    if (result.blobs[digest] === "uploaded") uploaded += size;
+    else present += size;
+  }
+  if (uploaded === 0) return `${formatBytes(0)} uploaded: all blobs present`;
+  return present
+    ? `${formatBytes(uploaded)} uploaded, ${formatBytes(present)} already present`
+    : `${formatBytes(uploaded)} uploaded`;
 }
 
 /** Read an oras annotation file: an object of objects of strings. */

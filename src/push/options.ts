@@ -5,6 +5,7 @@
  */
 
 import type { LayerCompression } from "../oci/media_types.ts";
+import type { Progress } from "../ui/progress.ts";
 
 /** How layers are built and blobs sent, whatever is pushed. */
 export interface LayerPushOptions {
@@ -21,4 +22,6 @@ export interface LayerPushOptions {
   /** Blobs transferred at once (default 4). */
   concurrency?: number;
   onWarning?: (message: string) => void;
+  /** Where packing shows its progress (uploads show theirs through the target). */
+  progress?: Progress;
 }

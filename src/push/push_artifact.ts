@@ -15,6 +15,7 @@ import type { LayerPushOptions } from "./options.ts";
 import { createHash } from "node:crypto";
 import { basename, normalize, resolve } from "node:path";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
+import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer } from "../archive/layer.ts";
 import { collectTree, type TreeEntry } from "../archive/walk.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
@@ -140,13 +141,16 @@ export async function pushArtifact(
             onWarning: options.onWarning,
           }).map((e) => ({ ...e, path: `${title}/${e.path}` })),
         ];
+        const packing = packingProgress(options.progress, entries, title);
         const layer = await buildTarLayer(entries, {
           compression: "gzip",
           level: options.level,
           stagingDir,
           compressor: pool,
           parallelism: pool.parallelism,
+          onProgress: packing.onProgress,
         });
+        packing.done();
         annotations[CONTENT_DIGEST_ANNOTATION] = layer.diffId;
         annotations[UNPACK_ANNOTATION] = "true";
         descriptor = { ...layer.descriptor };

@@ -10,6 +10,7 @@
 
 import type { LayerPushOptions } from "./options.ts";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
+import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { DEFAULT_CONCURRENCY, mapConcurrent } from "../concurrency.ts";
 import { collectTree } from "../archive/walk.ts";
@@ -143,13 +144,16 @@ export async function pushPlatforms(
           includeGit: options.includeGit,
           onWarning: options.onWarning,
         });
+        const packing = packingProgress(options.progress, entries);
         layer = await buildTarLayer(entries, {
           compression: options.compression ?? "gzip",
           level: options.level,
           stagingDir,
           compressor: pool,
           parallelism: pool.parallelism,
+          onProgress: packing.onProgress,
         });
+        packing.done();
         byInputs.set(key, layer);
       }
       images.push({ tree, layer, config: imageConfig([layer.diffId], tree.platform) });

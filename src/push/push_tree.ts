@@ -11,6 +11,7 @@ import {
   defaultCompressionWorkers,
   type PoolStats,
 } from "../archive/compress_pool.ts";
+import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
 import { collectTree } from "../archive/walk.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
@@ -60,13 +61,16 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
   const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
+    const packing = packingProgress(options.progress, entries);
     const layer: StagedLayer = await buildTarLayer(entries, {
       compression: options.compression ?? "gzip",
       level: options.level,
       stagingDir,
       compressor: pool,
       parallelism: pool.parallelism,
+      onProgress: packing.onProgress,
     });
+    packing.done();
     pool.close();
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {

@@ -201,27 +201,30 @@ class TerminalProgress implements Progress {
     const eta = s.total !== undefined && rate > 0 && s.bytes < s.total
       ? `  ETA ${formatDuration((s.total - s.bytes) / rate)}`
       : "";
-    const width = 24;
+    const tail = `${amount}  ${formatBytes(rate)}/s${eta}`;
+    // The numbers always fit; the label gives way first, then the bar.
+    const room = this.#columns - 1 - tail.length - 2;
+    const label = cut(shortLabel(s.label), Math.max(12, room - 12));
+    const width = Math.min(30, room - label.length - 2 - 2);
+    if (s.total === undefined || width < 8) return `${label}  ${tail}`;
     const fraction = s.total ? Math.min(1, s.bytes / s.total) : 0;
     const filled = Math.round(fraction * width);
-    const bar = s.total !== undefined
-      ? `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${" ".repeat(width - filled)}] `
-      : "";
-    return `${s.label}  ${bar}${amount}  ${formatBytes(rate)}/s${eta}`;
+    const bar = `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${
+      " ".repeat(width - filled)
+    }]`;
+    return `${label}  ${bar} ${tail}`;
   }
 
   #finalLine(s: TaskState, note?: string): string {
     const elapsed = (performance.now() - s.started) / 1000;
     const what = note ?? `${formatBytes(s.total ?? s.bytes)} in ${formatDuration(elapsed)}`;
     const mark = this.#color ? "\x1b[32m✓\x1b[0m" : "✓";
-    return `${mark} ${s.label}  ${what}`;
+    const label = cut(shortLabel(s.label), Math.max(12, this.#columns - 1 - what.length - 4));
+    return `${mark} ${label}  ${what}`;
   }
 
   #fit(line: string): string {
-    // Colour codes do not take columns; only plain lines are cut.
-    return line.includes("\x1b[") || line.length <= this.#columns - 1
-      ? line
-      : `${line.slice(0, this.#columns - 2)}…`;
+    return line.length <= this.#columns - 1 ? line : `${line.slice(0, this.#columns - 2)}…`;
   }
 
   #write(text: string): void {
@@ -230,6 +233,15 @@ class TerminalProgress implements Progress {
     let written = 0;
     while (written < bytes.byteLength) written += this.#out.writeSync(bytes.subarray(written));
   }
+}
+
+/** Digests shortened to 12 hex digits, as docker shows image IDs: bars must fit 80 columns. */
+function shortLabel(label: string): string {
+  return label.replace(/\b[a-z0-9]+:([0-9a-f]{12})[0-9a-f]{20,}\b/g, "$1");
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function consoleColumns(): number {

@@ -10,11 +10,10 @@ import type { BlobSource, Target } from "../target.ts";
 import { observeBytes } from "../byte_streams.ts";
 import { countBytes, NO_PROGRESS, type Progress } from "./progress.ts";
 
-/** `sha256:0123456789ab` — enough to tell blobs apart on screen. */
+/** The digest, and the file name of a titled layer (a terminal shows a short digest). */
 function label(descriptor: Descriptor): string {
   const title = descriptor.annotations?.["org.opencontainers.image.title"];
-  const digest = descriptor.digest.slice(0, descriptor.digest.indexOf(":") + 13);
-  return title ? `${digest} ${title}` : digest;
+  return title ? `${descriptor.digest} ${title}` : descriptor.digest;
 }
 
 /**
