@@ -272,7 +272,7 @@ Deno.test("artifact pull: nothing nameable (a Helm chart layer without title) fa
   ]);
   await Deno.mkdir(join(dir.path, "out"));
   await Deno.writeTextFile(join(dir.path, "out", "keep.txt"), "keep\n");
-  const result = await runCli(["pull", "oci:store:v1", "-o", "out"], { cwd: dir.path });
+  const result = await runCli(["pull", "oci:store:v1", "-o", "out", "--force"], { cwd: dir.path });
   assert.equal(result.code, 1);
   assert.match(
     result.stderr,
@@ -329,7 +329,9 @@ Deno.test("artifact pull: hostile titles and directory layers are refused, the o
     await artifactLayout(join(dir.path, "store"), layers, OCI.empty);
     await Deno.mkdir(join(dir.path, "out"));
     await Deno.writeTextFile(join(dir.path, "out", "keep.txt"), "keep\n");
-    const result = await runCli(["pull", "oci:store:v1", "-o", "out"], { cwd: dir.path });
+    const result = await runCli(["pull", "oci:store:v1", "-o", "out", "--force"], {
+      cwd: dir.path,
+    });
     assert.equal(result.code, 1, `${name}: ${result.stderr}`);
     assert.match(result.stderr, message, name);
     assert.deepEqual(describeTree(join(dir.path, "out")), ['keep.txt file 644 "keep\\n"'], name);

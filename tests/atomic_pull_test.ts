@@ -59,10 +59,21 @@ function v2Summary(path: string): string[] {
 
 const treeOf = (path: string) => describeTree(path);
 
-/** Names next to the output that belong to artifact-cli (temp or old copies). */
-function strays(fx: Fixture): string[] {
+/** Everything next to the output: temp or old copies and their owner records. */
+function leftovers(fx: Fixture): string[] {
   return [...Deno.readDirSync(join(fx.dir, "work"))].map((e) => e.name)
     .filter((n) => n !== "out").sort();
+}
+
+/** The temp or old copies next to the output (each has an owner record beside it). */
+function strays(fx: Fixture): string[] {
+  const all = leftovers(fx);
+  const copies = all.filter((n) => !n.includes(".artifact-cli-owner-"));
+  for (const copy of copies) {
+    const id = copy.slice(copy.lastIndexOf("-", copy.lastIndexOf("-") - 1) + 1);
+    assert.ok(all.includes(`.out.artifact-cli-owner-${id}`), `${copy} has its owner record`);
+  }
+  return copies;
 }
 
 for (const point of ["extract", "before-rename"]) {
@@ -84,7 +95,7 @@ for (const point of ["extract", "before-rename"]) {
     const next = await runCli(["pull", `oci:${fx.store}:v2`, "-o", fx.out]);
     assert.equal(next.code, 0, next.stderr);
     assert.deepEqual(v2Summary(fx.out), fx.v2);
-    assert.deepEqual(strays(fx), []);
+    assert.deepEqual(leftovers(fx), []);
   });
 }
 
@@ -106,7 +117,7 @@ Deno.test("kill -9 between the two renames: even a failing next pull restores th
   const failing = await runCli(["pull", `oci:${fx.store}:nope`, "-o", fx.out]);
   assert.equal(failing.code, 3, failing.stderr);
   assert.deepEqual(treeOf(fx.out), fx.v1);
-  assert.deepEqual(strays(fx), []);
+  assert.deepEqual(leftovers(fx), []);
 });
 
 Deno.test("kill -9 after the new output is in place: it stays, the old copy is removed next time", async () => {
@@ -119,7 +130,7 @@ Deno.test("kill -9 after the new output is in place: it stays, the old copy is r
   const next = await runCli(["pull", `oci:${fx.store}:v1`, "-o", fx.out]);
   assert.equal(next.code, 0, next.stderr);
   assert.deepEqual(treeOf(fx.out), fx.v1);
-  assert.deepEqual(strays(fx), []);
+  assert.deepEqual(leftovers(fx), []);
 });
 
 Deno.test("a pull does not remove the temp directory of a concurrent live pull", async () => {
@@ -138,5 +149,5 @@ Deno.test("a pull does not remove the temp directory of a concurrent live pull",
   }
   const next = await runCli(["pull", `oci:${fx.store}:v1`, "-o", fx.out]);
   assert.equal(next.code, 0, next.stderr);
-  assert.deepEqual(strays(fx), []);
+  assert.deepEqual(leftovers(fx), []);
 });

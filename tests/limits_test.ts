@@ -29,7 +29,7 @@ async function scene(dir: string): Promise<Scene> {
     layout,
     out,
     before: describeTree(out),
-    pull: (args = []) => runCli(["pull", `oci:${layout.root}:v1`, "-o", out, ...args]),
+    pull: (args = []) => runCli(["pull", `oci:${layout.root}:v1`, "-o", out, "--force", ...args]),
   };
 }
 

@@ -58,7 +58,7 @@ Deno.test("pulling into a mount point replaces its content in place and keeps th
     `set -e
      mount -t tmpfs tmpfs "$OUT"
      echo previous > "$OUT/previous.txt"
-     "$DENO" run -A --quiet "$MAIN" pull "oci:$STORE:v1" -o "$OUT" >/dev/null
+     "$DENO" run -A --quiet "$MAIN" pull "oci:$STORE:v1" -o "$OUT" --force >/dev/null
      mountpoint -q "$OUT" && echo MOUNTED
      ${listing}`,
     { OUT: fx.out, STORE: fx.store },
@@ -79,7 +79,7 @@ Deno.test("a failed pull into a mount point leaves its content as it was", async
   const result = await inNamespace(
     `mount -t tmpfs tmpfs "$OUT" || exit 99
      echo previous > "$OUT/previous.txt"
-     "$DENO" run -A --quiet "$MAIN" pull "oci:$STORE:v1" -o "$OUT" >/dev/null
+     "$DENO" run -A --quiet "$MAIN" pull "oci:$STORE:v1" -o "$OUT" --force >/dev/null
      echo "CODE $?"
      ls -A "$OUT"`,
     { OUT: fx.out, STORE: fx.store },

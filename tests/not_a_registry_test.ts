@@ -39,7 +39,7 @@ Deno.test("a web server that is not a registry: pull and push say so, exit 1, ou
     const out = join(dir.path, "out");
     await Deno.mkdir(out, { recursive: true });
     await Deno.writeTextFile(join(out, "keep.txt"), "mine");
-    const pull = await runCli(["pull", `${host}/team/app:v1`, "-o", out], { env });
+    const pull = await runCli(["pull", `${host}/team/app:v1`, "-o", out, "--force"], { env });
     const push = await runCli(["push", `${host}/team/app:v1`, src], { env });
     for (const result of [pull, push]) {
       assert.equal(result.code, 1, result.stderr);

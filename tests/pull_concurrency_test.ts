@@ -120,7 +120,7 @@ Deno.test("a corrupt prefetched layer fails the pull and leaves the output as it
   await Deno.mkdir(out);
   await Deno.writeTextFile(join(out, "mine.txt"), "mine");
   await assert.rejects(
-    () => pull(target, { tagOrDigest: "v1", output: out, concurrency: 4 }),
+    () => pull(target, { tagOrDigest: "v1", output: out, concurrency: 4, force: true }),
     IntegrityError,
   );
   assert.deepEqual(describeTree(out), ['mine.txt file 644 "mine"']);

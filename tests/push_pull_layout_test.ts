@@ -161,7 +161,7 @@ Deno.test("a failed pull leaves the output directory as it was", async () => {
   await Deno.writeTextFile(join(out, "keep.txt"), "precious\n");
   const before = describeTree(out);
 
-  const missing = await runCli(["pull", `oci:${store}:nope`, "-o", out]);
+  const missing = await runCli(["pull", `oci:${store}:nope`, "-o", out, "--force"]);
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /^error: tag "nope" not found .*\(tags: v1\)\n$/);
 
@@ -170,7 +170,7 @@ Deno.test("a failed pull leaves the output directory as it was", async () => {
   const bytes = await Deno.readFile(blobPath);
   bytes[bytes.byteLength - 20] ^= 0x01;
   await Deno.writeFile(blobPath, bytes);
-  const corrupt = await runCli(["pull", `oci:${store}:v1`, "-o", out]);
+  const corrupt = await runCli(["pull", `oci:${store}:v1`, "-o", out, "--force"]);
   assert.equal(corrupt.code, 5, corrupt.stderr);
   assert.equal(corrupt.stderr.trim().split("\n").length, 1);
   assert.deepEqual(describeTree(out), before);

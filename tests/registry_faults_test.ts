@@ -191,7 +191,9 @@ Deno.test("a blob answering 503 every time: pull gives up after 5 attempts, exit
   ]);
   const output = await existingOutput(join(dir.path, "work"));
   const tmp = await privateTmp(dir.path);
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  const pull = await runCli(["pull", s.ref, "-o", output.out, "--force"], {
+    env: { ...s.env, ...tmp.env },
+  });
   tmp.assertEmpty();
   assertFailure(pull, 1, /^error: 127\.0\.0\.1:\d+ answered 503 for blob sha256:\w+ in /);
   assert.equal(count(s.proxy.seen, "GET", blobPath(s.pushed.layers[0].digest)), 5);
@@ -210,7 +212,9 @@ Deno.test("a blob connection dropped every time: pull gives up after 5 tries, ex
   ]);
   const output = await existingOutput(join(dir.path, "work"));
   const tmp = await privateTmp(dir.path);
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  const pull = await runCli(["pull", s.ref, "-o", output.out, "--force"], {
+    env: { ...s.env, ...tmp.env },
+  });
   tmp.assertEmpty();
   assertFailure(pull, 1, /^error: download dropped 5 times \(last at byte 100000\): /);
   assert.equal(count(s.proxy.seen, "GET", blobPath(s.pushed.layers[0].digest)), 5);
@@ -229,7 +233,9 @@ Deno.test("a manifest answering 429 every time: pull gives up after 5 attempts, 
   ]);
   const output = await existingOutput(join(dir.path, "work"));
   const tmp = await privateTmp(dir.path);
-  const pull = await runCli(["pull", s.ref, "-o", output.out], { env: { ...s.env, ...tmp.env } });
+  const pull = await runCli(["pull", s.ref, "-o", output.out, "--force"], {
+    env: { ...s.env, ...tmp.env },
+  });
   tmp.assertEmpty();
   assertFailure(pull, 1, /^error: 127\.0\.0\.1:\d+ answered 429 for manifest v1 in /);
   assert.equal(count(s.proxy.seen, "GET", /\/manifests\/v1$/), 5);

@@ -142,7 +142,7 @@ for (const c of PULL_CASES) {
     const ref = c.byDigest
       ? `${proxy.host}/team/app@${pushed.digest}`
       : `${proxy.host}/team/app:v1`;
-    const pull = await runCli(["pull", ref, "-o", output.out], { env });
+    const pull = await runCli(["pull", ref, "-o", output.out, "--force"], { env });
     assertFailure(pull, 5, c.message);
     assert.ok(proxy.seen.some((r) => r.fault), "the fault was injected");
     output.assertUntouched();

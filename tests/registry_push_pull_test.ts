@@ -108,7 +108,7 @@ Deno.test("a missing tag or repository exits 3 with one line and leaves the outp
       `${registry.host}/nothing/here@sha256:${"a".repeat(64)}`,
     ]
   ) {
-    const pull = await runCli(["pull", ref, "-o", out], { env });
+    const pull = await runCli(["pull", ref, "-o", out, "--force"], { env });
     assert.equal(pull.code, 3, pull.stderr);
     assert.match(pull.stderr, /^error: manifest .* not found\n$/);
   }

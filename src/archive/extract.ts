@@ -19,6 +19,7 @@
  * @module
  */
 
+import { isReservedName, reservedNameMessage } from "./reserved_names.ts";
 import { join } from "node:path";
 import { UnsafeContentError } from "../errors.ts";
 import type { TarHeader } from "./tar_header.ts";
@@ -333,6 +334,7 @@ export class TreeWriter {
       if (part === "..") {
         throw new UnsafeContentError(`refusing ${JSON.stringify(raw)}: path contains ".."`);
       }
+      if (isReservedName(part)) throw new UnsafeContentError(reservedNameMessage(raw));
       const partBytes = utf8Length(part);
       if (partBytes > NAME_MAX) {
         throw new UnsafeContentError(

@@ -7,6 +7,7 @@
  */
 
 import { basename, join, resolve } from "node:path";
+import { isReservedName, reservedNameMessage } from "./reserved_names.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { compileGlob, type Glob, matchesAny } from "./glob.ts";
 
@@ -77,6 +78,9 @@ export function collectTree(inputs: readonly string[], options: CollectOptions =
       walkDirectory(resolve(input), "", excludes, add, options.onWarning);
     } else if (info.isFile) {
       const name = basename(resolve(input));
+      if (isReservedName(name)) {
+        throw new UsageError(reservedNameMessage(name).replace(/^refusing /, "cannot push "));
+      }
       if (!matchesAny(excludes, name, false)) add(fileEntry(name, resolve(input), info));
     } else {
       throw new UsageError(`${input} is not a regular file or directory`);
@@ -105,6 +109,11 @@ function walkDirectory(
         );
       }
       if (matchesAny(excludes, path, dirent.isDirectory)) continue;
+      if (isReservedName(dirent.name)) {
+        throw new UsageError(
+          `${source}: ${reservedNameMessage(path).replace(/^refusing /, "cannot push ")}`,
+        );
+      }
       const info = Deno.lstatSync(source);
       if (info.isDirectory) {
         add({ path, type: "directory", mode: info.mode! & 0o7777, size: 0, source });

@@ -21,6 +21,7 @@ interface PullOptions extends RegistryFlags {
   platform?: string;
   maxSize?: number;
   ociLayout: boolean;
+  force: boolean;
   concurrency: number;
 }
 
@@ -38,6 +39,11 @@ export function pullCommand(): Command {
       new Option("--max-size <size>", "refuse content larger than this, uncompressed (e.g. 10G)")
         .argParser(parseSize)
         .default(undefined, "32G"),
+    )
+    .option(
+      "--force",
+      "replace the output even if it holds files no earlier pull wrote",
+      false,
     )
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .option(
@@ -61,6 +67,7 @@ export function pullCommand(): Command {
           platform: opts.platform ? parsePlatform(opts.platform) : undefined,
           maxBytes: opts.maxSize,
           concurrency: opts.concurrency,
+          force: opts.force,
           onWarning: (m) => ui.warn(m),
           onInfo: (m) => ui.info(m),
         });

@@ -20,6 +20,7 @@ interface SyncOptions extends RegistryFlags {
   output?: string;
   lockFile?: string;
   updateLock: boolean;
+  force: boolean;
 }
 
 async function readText(path: string, what: string): Promise<string | undefined> {
@@ -48,6 +49,11 @@ export function syncCommand(): Command {
       "pin digests: pull the digests recorded here (when it exists) and record what was pulled",
     )
     .option("--update-lock", "resolve tags again even when the lock file has digests", false)
+    .option(
+      "--force",
+      "replace artifact directories even if they hold files no earlier pull or sync wrote",
+      false,
+    )
     .action(async (opts: SyncOptions, command: Command) => {
       const ui = uiFor(command);
       const text = await readText(opts.config, "config");
@@ -66,6 +72,7 @@ export function syncCommand(): Command {
       const results = await sync(config, {
         destination,
         lock,
+        force: opts.force,
         open: (artifact) => openTarget(artifact.reference, { registry }),
         onWarning: (m) => ui.warn(m),
       });

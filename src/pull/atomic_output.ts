@@ -7,6 +7,8 @@
  * `rename` will not replace a non-empty directory. A kill between them
  * leaves the previous content under `.NAME.artifact-cli-old-*`; the next
  * pull into the same directory puts it back first ({@link recoverInterrupted}).
+ * Every temporary entry is announced first by an owner record
+ * (owner_marks.ts); recovery acts only on entries their record proves ours.
  *
  * A mount point cannot be renamed at all; it is filled in place instead
  * (see in_place.ts).
@@ -15,20 +17,31 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { ArtifactError, UsageError } from "../errors.ts";
+import { ArtifactError } from "../errors.ts";
 import { pausePoint } from "../pause_point.ts";
 import { isMountPoint, recoverInPlace, replaceInPlace } from "./in_place.ts";
+import { checkOutputTarget, type OutputGuardOptions, rememberOutput } from "./output_guard.ts";
+import { isOurDirectory, OwnerMark } from "./owner_marks.ts";
 import { fillNewDirectory, leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
 
 export { removeTree } from "./remove_tree.ts";
+export { checkOutputTarget } from "./output_guard.ts";
 
 const TEMP_MARK = ".artifact-cli-tmp-";
 const OLD_MARK = ".artifact-cli-old-";
+const STATE = /\.artifact-cli-(tmp|old|owner)-(\d+-[0-9a-f]{8})$/;
+
+/** Options for {@link replaceDirectory}. */
+export interface ReplaceOptions extends OutputGuardOptions {
+  /** Record the result as a pull's output (default true; false for internal scratch). */
+  remember?: boolean;
+}
 
 /**
  * Run `fill` on an empty temporary directory, then make that directory
  * `outDir` (replacing what was there). On any failure the temporary
- * directory is removed and `outDir` is untouched.
+ * directory is removed and `outDir` is untouched. A non-empty `outDir` that
+ * no earlier pull wrote is refused unless `force` (see output_guard.ts).
  *
  * @example
  * ```ts
@@ -43,38 +56,49 @@ const OLD_MARK = ".artifact-cli-old-";
 export async function replaceDirectory<T>(
   outDir: string,
   fill: (tempDir: string) => Promise<T>,
+  options: ReplaceOptions = {},
 ): Promise<T> {
   const target = resolve(outDir);
-  refuseDangerousTarget(target);
   const parent = dirname(target);
   const name = basename(target);
   await Deno.mkdir(parent, { recursive: true });
   await recoverInterrupted(target);
+  await checkOutputTarget(outDir, options);
   const info = await Deno.lstat(target).catch(() => undefined);
-  if (info && !info.isDirectory) {
-    throw new UsageError(`${outDir} exists and is not a directory`);
-  }
-  if (info && await isMountPoint(target)) return await replaceInPlace(target, fill);
-
-  const temp = join(parent, `.${name}${TEMP_MARK}${uniqueSuffix()}`);
-  const result = await fillNewDirectory(temp, fill);
-  if (!info) {
-    await renameOrExplain(temp, target, outDir, temp);
+  const remember = (from = target) =>
+    options.remember === false ? Promise.resolve() : rememberOutput(target, from);
+  if (info && await isMountPoint(target)) {
+    const result = await replaceInPlace(target, fill);
+    await remember();
     return result;
   }
-  const old = join(parent, `.${name}${OLD_MARK}${uniqueSuffix()}`);
-  await renameOrExplain(target, old, outDir, temp);
-  await pausePoint("between-renames");
+
+  const id = uniqueSuffix();
+  const mark = await OwnerMark.create(parent, `.${name}`, id);
   try {
-    await Deno.rename(temp, target);
-  } catch (e) {
-    await Deno.rename(old, target);
-    await removeTree(temp);
-    throw e;
+    const temp = join(parent, `.${name}${TEMP_MARK}${id}`);
+    const result = await fillNewDirectory(temp, fill);
+    await remember(temp);
+    if (!info) {
+      await renameOrExplain(temp, target, outDir, temp);
+      return result;
+    }
+    const old = join(parent, `.${name}${OLD_MARK}${id}`);
+    await renameOrExplain(target, old, outDir, temp);
+    await pausePoint("between-renames");
+    try {
+      await Deno.rename(temp, target);
+    } catch (e) {
+      await Deno.rename(old, target);
+      await removeTree(temp);
+      throw e;
+    }
+    await pausePoint("after-rename");
+    await removeTree(old);
+    return result;
+  } finally {
+    await mark.remove();
   }
-  await pausePoint("after-rename");
-  await removeTree(old);
-  return result;
 }
 
 /**
@@ -110,47 +134,38 @@ async function renameOrExplain(from: string, to: string, outDir: string, temp: s
   }
 }
 
-/** Never replace `/`, the home directory, or a directory holding the cwd. */
-function refuseDangerousTarget(target: string): void {
-  const home = Deno.env.get("HOME");
-  const cwd = Deno.cwd();
-  if (dirname(target) === target || (home && resolve(home) === target)) {
-    throw new UsageError(`refusing to replace ${target}; pull into a subdirectory`);
-  }
-  if (cwd === target || cwd.startsWith(`${target}/`)) {
-    throw new UsageError(
-      `refusing to replace ${target}: it contains the current directory; pull into a subdirectory`,
-    );
-  }
-}
-
 /**
  * Remove leftovers of pulls into the same target that were killed: temp
  * directories of dead processes, and a displaced old copy (restored if the
  * target itself is missing, i.e. the kill landed between the two renames).
+ * Only entries that are real directories we own, with an owner record we
+ * wrote, are touched.
  */
 async function cleanupStale(parent: string, name: string): Promise<void> {
-  const prefixTemp = `.${name}${TEMP_MARK}`;
-  const prefixOld = `.${name}${OLD_MARK}`;
-  const entries: string[] = [];
+  const prefix = `.${name}`;
+  const byId = new Map<string, Set<string>>();
   try {
     for await (const entry of Deno.readDir(parent)) {
-      if (entry.name.startsWith(prefixTemp) || entry.name.startsWith(prefixOld)) {
-        entries.push(entry.name);
-      }
+      if (!entry.name.startsWith(prefix)) continue;
+      const match = STATE.exec(entry.name);
+      if (!match || entry.name !== `${prefix}.artifact-cli-${match[1]}-${match[2]}`) continue;
+      if (!leftByDeadProcess(entry.name)) continue;
+      if (match[1] !== "owner" && !await isOurDirectory(join(parent, entry.name))) continue;
+      const kinds = byId.get(match[2]) ?? new Set();
+      kinds.add(match[1]);
+      byId.set(match[2], kinds);
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return;
     throw e;
   }
-  for (const entry of entries.sort()) {
-    if (!leftByDeadProcess(entry)) continue;
-    const path = join(parent, entry);
+  for (const [id, kinds] of [...byId].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!await OwnerMark.verify(parent, prefix, id)) continue;
+    const old = join(parent, `${prefix}${OLD_MARK}${id}`);
     const targetExists = await Deno.lstat(join(parent, name)).then(() => true, () => false);
-    if (entry.startsWith(prefixOld) && !targetExists) {
-      await Deno.rename(path, join(parent, name));
-      continue;
-    }
-    await removeTree(path);
+    if (kinds.has("old") && !targetExists) await Deno.rename(old, join(parent, name));
+    else if (kinds.has("old")) await removeTree(old);
+    if (kinds.has("tmp")) await removeTree(join(parent, `${prefix}${TEMP_MARK}${id}`));
+    await OwnerMark.removeFor(parent, prefix, id);
   }
 }

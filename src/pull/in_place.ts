@@ -10,19 +10,21 @@
  * Each move is atomic, the whole swap is not: a reader may see a mix while
  * it runs. A pull killed part-way is repaired by the next pull: before
  * phase B completes it rolls back (old entries return, the new ones are
- * dropped), once phase B has begun it rolls forward.
+ * dropped), once phase B has begun it rolls forward. Repair acts only on
+ * entries the owner record proves ours (owner_marks.ts).
  *
  * @module
  */
 
 import { dirname, join, resolve } from "node:path";
 import { pausePoint } from "../pause_point.ts";
+import { isOurDirectory, OwnerMark } from "./owner_marks.ts";
 import { fillNewDirectory, leftByDeadProcess, removeTree, uniqueSuffix } from "./remove_tree.ts";
 
 const TMP = ".artifact-cli-tmp-";
 const OLD = ".artifact-cli-old-";
 const NEW = ".artifact-cli-new-";
-const OURS = /^\.artifact-cli-(tmp|old|new)-(\d+-[0-9a-f]{8})$/;
+const OURS = /^\.artifact-cli-(tmp|old|new|owner)-(\d+-[0-9a-f]{8})$/;
 
 /**
  * True when `dir` is a mount point: on another device than its parent, or
@@ -34,13 +36,20 @@ export async function isMountPoint(dir: string): Promise<boolean> {
   if (parent === path) return true;
   const [self, up] = await Promise.all([Deno.stat(path), Deno.stat(parent)]);
   if (self.dev !== up.dev) return true;
+  return (await mountPoints()).includes(path);
+}
+
+/** Every mount point of this process (empty where /proc/self/mountinfo is missing). */
+export async function mountPoints(): Promise<string[]> {
   let mountinfo: string;
   try {
     mountinfo = await Deno.readTextFile("/proc/self/mountinfo");
   } catch {
-    return false; // not Linux: the device check is all there is
+    return []; // not Linux: the device check is all there is
   }
-  return mountinfo.split("\n").some((line) => unescapeMountPath(line.split(" ")[4] ?? "") === path);
+  return mountinfo.split("\n").filter((line) => line !== "").map((line) =>
+    unescapeMountPath(line.split(" ")[4] ?? "")
+  );
 }
 
 /** mountinfo escapes space, tab, newline and backslash as `\ooo`. */
@@ -57,8 +66,15 @@ export async function replaceInPlace<T>(
   fill: (tempDir: string) => Promise<T>,
 ): Promise<T> {
   const id = uniqueSuffix();
+  const mark = await OwnerMark.create(target, "", id);
   const temp = join(target, `${TMP}${id}`);
-  const result = await fillNewDirectory(temp, fill);
+  let result: T;
+  try {
+    result = await fillNewDirectory(temp, fill);
+  } catch (e) {
+    await mark.remove();
+    throw e;
+  }
   const old = join(target, `${OLD}${id}`);
   await Deno.mkdir(old, { mode: 0o700 });
   let moved = 0;
@@ -71,6 +87,7 @@ export async function replaceInPlace<T>(
   await Deno.rename(temp, next);
   await moveUp(next, target, true);
   await removeTree(old);
+  await mark.remove();
   return result;
 }
 
@@ -85,8 +102,9 @@ async function moveUp(from: string, to: string, pause = false): Promise<void> {
 }
 
 /**
- * Repair what a killed in-place swap left in `target` (a no-op for a
- * directory without our marker entries, or with those of a live process).
+ * Repair what a killed in-place swap left in `target`. Entries are acted on
+ * only when the owner record proves them ours; anything else with a name of
+ * our pattern (a file, a link, another user's directory) is left alone.
  */
 export async function recoverInPlace(target: string): Promise<void> {
   const dir = resolve(target);
@@ -94,24 +112,26 @@ export async function recoverInPlace(target: string): Promise<void> {
   for (const name of await entriesOf(dir)) {
     const match = OURS.exec(name);
     if (!match || !leftByDeadProcess(name)) continue;
+    // A record alone (killed before its first directory) is verified and removed below.
+    if (match[1] !== "owner" && !await isOurDirectory(join(dir, name))) continue;
     const kinds = stale.get(match[2]) ?? new Set();
     kinds.add(match[1]);
     stale.set(match[2], kinds);
   }
   for (const [id, kinds] of stale) {
+    if (!await OwnerMark.verify(dir, "", id)) continue;
     const old = join(dir, `${OLD}${id}`);
     if (kinds.has("new")) {
       // Phase B had begun: the new content is complete; finish moving it.
       await moveUp(join(dir, `${NEW}${id}`), dir);
       await removeTree(old);
-      continue;
-    }
-    // Phase A or the extraction itself was interrupted: put the old entries back.
-    if (kinds.has("old")) {
+    } else if (kinds.has("old")) {
+      // Phase A or the extraction itself was interrupted: put the old entries back.
       if (kinds.has("tmp")) await moveUp(old, dir);
       else await removeTree(old); // phase B finished; only the cleanup was cut short
     }
     await removeTree(join(dir, `${TMP}${id}`));
+    await OwnerMark.removeFor(dir, "", id);
   }
 }
 

@@ -18,7 +18,7 @@ import { BUNDLE_NOTE, currentUmask, imgpkgMode } from "./imgpkg.ts";
 import { planLayers, type PlannedLayer } from "../format/layer_plan.ts";
 import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
 import { LayerPrefetcher } from "./prefetch.ts";
-import { recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
+import { checkOutputTarget, recoverInterrupted, replaceDirectory } from "./atomic_output.ts";
 
 /** Options for {@link pull}. */
 export interface PullOptions {
@@ -31,6 +31,10 @@ export interface PullOptions {
   maxBytes?: number;
   /** Layers downloaded at once (later ones are fetched ahead while one is extracted). */
   concurrency?: number;
+  /** Replace a non-empty output directory that no earlier pull wrote. */
+  force?: boolean;
+  /** Record the output as a pull's (default true; sync's scratch pulls pass false). */
+  remember?: boolean;
   onWarning?: (message: string) => void;
   /** Receives notes (e.g. that an imgpkg bundle's nested images are not fetched). */
   onInfo?: (message: string) => void;
@@ -98,6 +102,8 @@ export interface PullResult {
 export async function pull(target: Target, options: PullOptions): Promise<PullResult> {
   // First repair what a killed earlier pull left, even if this one then fails.
   await recoverInterrupted(options.output);
+  // Refuse before downloading anything: a directory of someone's files is not replaced.
+  await checkOutputTarget(options.output, { force: options.force });
   const resolved = await target.resolve(options.tagOrDigest);
   const selected = await selectManifest(target, resolved, options.platform);
   const layers = selected.manifest.layers;
@@ -141,7 +147,7 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
       writer.abort();
       throw e;
     }
-  });
+  }, { force: options.force, remember: options.remember });
   const { bytes: _bytes, manifest: _manifest, config: _config, ...summary } = selected;
   return { resolved, selected: summary, layers, output: options.output };
 }

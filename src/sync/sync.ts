@@ -11,7 +11,12 @@ import { compileGlob, type Glob, matchesAny } from "../archive/glob.ts";
 import { UsageError } from "../errors.ts";
 import type { Digest } from "../oci/digest.ts";
 import { pull } from "../pull/pull.ts";
-import { removeTree, replaceDirectory } from "../pull/atomic_output.ts";
+import {
+  checkOutputTarget,
+  recoverInterrupted,
+  removeTree,
+  replaceDirectory,
+} from "../pull/atomic_output.ts";
 import { formatReference, withDigest } from "../reference.ts";
 import type { Target } from "../target.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
@@ -26,6 +31,8 @@ export interface SyncOptions {
   lock?: SyncLock;
   /** Opens targets; default {@link openTarget}. */
   open?: (artifact: SyncArtifact) => Promise<Target>;
+  /** Replace non-empty artifact directories that no earlier pull or sync wrote. */
+  force?: boolean;
   onWarning?: (message: string) => void;
 }
 
@@ -48,6 +55,11 @@ export interface SyncedArtifact {
  */
 export async function sync(config: SyncConfig, options: SyncOptions): Promise<SyncedArtifact[]> {
   const results: SyncedArtifact[] = [];
+  // Every destination is checked before the first download, so a refusal changes nothing.
+  for (const artifact of config.artifacts) {
+    await recoverInterrupted(join(options.destination, artifact.path));
+    await checkOutputTarget(join(options.destination, artifact.path), { force: options.force });
+  }
   for (const artifact of config.artifacts) {
     const locked = options.lock?.artifacts.find((a) => a.path === artifact.path);
     if (locked && locked.image !== artifact.image) {
@@ -68,12 +80,13 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
           output: full,
           tagOrDigest: tagOrDigestOf(reference),
           platform: artifact.platform,
+          remember: false,
           onWarning: options.onWarning,
         });
         const files = selectInto(full, dir, artifact);
         await removeTree(full);
         return { digest: result.resolved.digest, files };
-      });
+      }, { force: options.force });
       if (synced.files === 0) {
         options.onWarning?.(`${formatReference(reference)}: no files matched for ${artifact.path}`);
       }

@@ -123,6 +123,7 @@ export async function runArtifactCli(testCase: HostileCase, parent: string): Pro
     `oci:${layout.root}:v1`,
     "-o",
     out,
+    "--force", // the output stands for an earlier pull's, written here directly
     ...(testCase.pullArgs ?? []),
   ]);
   return {
