@@ -7,7 +7,14 @@
  */
 
 import { join } from "node:path";
-import { IntegrityError, NotFoundError, ParseError } from "../errors.ts";
+import { IntegrityError, NotFoundError, ParseError, UsageError } from "../errors.ts";
+import {
+  BoundedFileError,
+  openRegularFile,
+  readBoundedFile,
+  readBoundedTextFile,
+  statRegularFile,
+} from "../fs/bounded_file.ts";
 import {
   type Digest,
   digestAlgorithm,
@@ -17,7 +24,7 @@ import {
 } from "../oci/digest.ts";
 import { LIMITS } from "../oci/limits.ts";
 import { INDEX_MEDIA_TYPES, OCI } from "../oci/media_types.ts";
-import { parseImageIndex, parseJsonObject } from "../oci/parse.ts";
+import { parseJsonObject, parseLayoutIndex } from "../oci/parse.ts";
 import type { Descriptor, ImageIndex } from "../oci/types.ts";
 import {
   type BlobSource,
@@ -66,9 +73,9 @@ export class OciLayout implements Target {
     const marker = join(root, "oci-layout");
     let text: string | undefined;
     try {
-      text = await Deno.readTextFile(marker);
+      text = await readBoundedTextFile(marker, layout.#fileOptions(LIMITS.layoutMarkerBytes));
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!(e instanceof BoundedFileError && e.problem === "missing")) throw e;
     }
     if (text === undefined) {
       if (!options.create) {
@@ -80,6 +87,14 @@ export class OciLayout implements Target {
     const doc = parseJsonObject(new TextEncoder().encode(text), `${marker}`, 4096);
     if (typeof doc.imageLayoutVersion !== "string") {
       throw new ParseError(`${marker}: missing imageLayoutVersion`);
+    }
+    // The spec knows 1.0.0; a later major version may change the layout's meaning.
+    if (!/^1\.\d+\.\d+$/.test(doc.imageLayoutVersion)) {
+      throw new ParseError(
+        `${marker}: unsupported imageLayoutVersion ${
+          JSON.stringify(doc.imageLayoutVersion).slice(0, 40)
+        } (this tool reads 1.x layouts)`,
+      );
     }
     return layout;
   }
@@ -100,6 +115,25 @@ export class OciLayout implements Target {
     );
   }
 
+  /** Bounded reads of the layout's own files never follow a link (the layout is content). */
+  #fileOptions(maxBytes: number) {
+    return { maxBytes, source: `OCI layout ${this.name}`, followSymlinks: false };
+  }
+
+  /** Writing through a linked `blobs/` or `blobs/ALG` would put files elsewhere. */
+  async #refuseLinkedBlobs(algorithm: string): Promise<void> {
+    for (const dir of [join(this.root, "blobs"), join(this.root, "blobs", algorithm)]) {
+      const info = await Deno.lstat(dir).catch(() => undefined);
+      if (info && !info.isDirectory) {
+        throw new UsageError(
+          `${this.name}: ${dir} is ${
+            info.isSymlink ? "a symbolic link" : "not a directory"
+          }; refusing to write blobs through it`,
+        );
+      }
+    }
+  }
+
   /** Path of a blob inside the layout. */
   blobPath(digest: Digest): string {
     return join(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
@@ -110,13 +144,15 @@ export class OciLayout implements Target {
     const path = join(this.root, "index.json");
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(path);
+      bytes = await readBoundedFile(path, this.#fileOptions(LIMITS.layoutIndexBytes));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) throw new NotFoundError(`${path} does not exist`);
+      if (e instanceof BoundedFileError && e.problem === "missing") {
+        throw new NotFoundError(`${path} does not exist`);
+      }
       throw e;
     }
     try {
-      return parseImageIndex(bytes);
+      return parseLayoutIndex(bytes);
     } catch (e) {
       throw new ParseError(`${path}: ${(e as Error).message}`);
     }
@@ -149,8 +185,9 @@ export class OciLayout implements Target {
   async #describeStoredManifest(digest: Digest): Promise<Descriptor> {
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(this.blobPath(digest));
-    } catch {
+      info = await statRegularFile(this.blobPath(digest), this.#fileOptions(LIMITS.manifestBytes));
+    } catch (e) {
+      if (e instanceof BoundedFileError && e.problem !== "missing") throw e;
       throw new NotFoundError(`manifest ${digest} not found in ${this.name}`);
     }
     if (info.size > LIMITS.manifestBytes) {
@@ -179,9 +216,13 @@ export class OciLayout implements Target {
   async fetchBlob(descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.blobPath(descriptor.digest), { read: true });
+      // lstat first: a FIFO would hang the read, a device or a link would read another file.
+      ({ file } = await openRegularFile(
+        this.blobPath(descriptor.digest),
+        this.#fileOptions(Number.MAX_SAFE_INTEGER),
+      ));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
+      if (e instanceof BoundedFileError && e.problem === "missing") {
         throw new NotFoundError(`blob ${descriptor.digest} not found in ${this.name}`);
       }
       throw e;
@@ -196,7 +237,7 @@ export class OciLayout implements Target {
 
   async exists(descriptor: Descriptor): Promise<boolean> {
     try {
-      const info = await Deno.stat(this.blobPath(descriptor.digest));
+      const info = await Deno.lstat(this.blobPath(descriptor.digest));
       return info.isFile && info.size === descriptor.size;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return false;
@@ -205,6 +246,7 @@ export class OciLayout implements Target {
   }
 
   async pushBlob(descriptor: Descriptor, source: BlobSource): Promise<void> {
+    await this.#refuseLinkedBlobs(digestAlgorithm(descriptor.digest));
     if (await this.exists(descriptor)) return;
     const path = this.blobPath(descriptor.digest);
     await Deno.mkdir(join(this.root, "blobs", digestAlgorithm(descriptor.digest)), {

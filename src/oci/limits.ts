@@ -15,6 +15,12 @@ export const LIMITS = {
   layers: 4096,
   /** Most entries one index may list. */
   indexEntries: 4096,
+  /** Largest OCI layout index.json (it lists every tag: 100,000 tags are about 20 MiB). */
+  layoutIndexBytes: 64 * 1024 * 1024,
+  /** Most entries of an OCI layout index.json. */
+  layoutIndexEntries: 1_000_000,
+  /** Largest `oci-layout` marker file. */
+  layoutMarkerBytes: 4096,
   /** Deepest nesting of indexes inside indexes. */
   indexDepth: 4,
 } as const;

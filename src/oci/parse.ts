@@ -166,11 +166,21 @@ function manifestFrom(doc: Json): ImageManifest {
   return manifest;
 }
 
-function indexFrom(doc: Json): ImageIndex {
+/**
+ * Parse an OCI layout's `index.json`, which lists every tag of the layout and
+ * so gets larger bounds than an index fetched as a manifest.
+ */
+export function parseLayoutIndex(bytes: Uint8Array): ImageIndex {
+  const doc = parseJsonObject(bytes, "index.json", LIMITS.layoutIndexBytes);
+  checkSchemaVersion(doc);
+  return indexFrom(doc, LIMITS.layoutIndexEntries);
+}
+
+function indexFrom(doc: Json, maxEntries: number = LIMITS.indexEntries): ImageIndex {
   const entries = requireArray(doc, "manifests", "");
-  if (entries.length > LIMITS.indexEntries) {
+  if (entries.length > maxEntries) {
     throw new ParseError(
-      `${entries.length} entries exceed the limit of ${LIMITS.indexEntries}`,
+      `${entries.length} entries exceed the limit of ${maxEntries}`,
       "manifests",
     );
   }
