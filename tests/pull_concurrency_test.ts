@@ -125,3 +125,41 @@ Deno.test("a corrupt prefetched layer fails the pull and leaves the output as it
   );
   assert.deepEqual(describeTree(out), ['mine.txt file 644 "mine"']);
 });
+
+Deno.test("prefetching stages no more than --max-size allows: layers that do not fit are not fetched ahead", async () => {
+  await using dir = await tempDir();
+  const layout = await OciLayout.open(join(dir.path, "store"), { create: true });
+  const random = (n: number) => {
+    const bytes = new Uint8Array(n);
+    for (let o = 0; o < n; o += 65536) crypto.getRandomValues(bytes.subarray(o, o + 65536));
+    return bytes;
+  };
+  const descriptors: Descriptor[] = [];
+  for (const content of [new Uint8Array(10), random(3 << 20), random(3 << 20)]) {
+    const blob = buildTarGz([{ name: `f${descriptors.length}`, content }]);
+    const descriptor = {
+      mediaType: OCI.layerTarGzip,
+      digest: sha256Digest(blob),
+      size: blob.length,
+    };
+    await layout.pushBlob(descriptor, bytesSource(blob));
+    descriptors.push(descriptor);
+  }
+  const config = imageConfig(descriptors.map((d) => d.digest));
+  await layout.pushBlob(config.descriptor, bytesSource(config.bytes));
+  const manifest = imageManifest(config.descriptor, descriptors);
+  await layout.pushManifest(manifest.descriptor, manifest.bytes, "v1");
+  const { target, stats } = remote(layout);
+  // 1 MiB allowed: each 3 MiB layer is over the staging budget, so none is fetched ahead.
+  await assert.rejects(() =>
+    pull(target, {
+      tagOrDigest: "v1",
+      output: join(dir.path, "out"),
+      maxBytes: 1 << 20,
+      concurrency: 4,
+    })
+  );
+  assert.equal(stats.peak, 1);
+  const layersFetched = stats.fetched.filter((d) => descriptors.some((l) => l.digest === d));
+  assert.deepEqual(layersFetched, descriptors.slice(0, 2).map((d) => d.digest));
+});

@@ -57,7 +57,8 @@ interface Node {
   mode?: number;
 }
 
-const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
+/** Most bytes a pull writes unless --max-size says otherwise. */
+export const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 const OPAQUE = ".wh..wh..opq";
 const WHITEOUT = ".wh.";

@@ -4,7 +4,10 @@
  * `concurrency - 1` layers ahead are fetched (and verified) into staging
  * files, so a pull of a many-layer image is bound by the slower of network
  * and disk rather than by their sum. Memory stays constant: downloads
- * stream to disk through one reused buffer each.
+ * stream to disk through one reused buffer each. Disk stays bounded too:
+ * what is staged at once never exceeds the pull's size limit (`--max-size`),
+ * by the layers' declared sizes, which the download verifies; a layer that
+ * does not fit is streamed when its turn comes instead.
  *
  * @module
  */
@@ -29,12 +32,14 @@ export class LayerPrefetcher implements AsyncDisposable {
   #next = 1;
   #cursor = 0;
   #closed = false;
+  #staged = 0;
 
   private constructor(
     readonly target: Target,
     readonly layers: readonly Descriptor[],
     readonly concurrency: number,
     readonly dir: string | undefined,
+    readonly maxStagedBytes: number,
   ) {}
 
   /**
@@ -45,10 +50,11 @@ export class LayerPrefetcher implements AsyncDisposable {
     target: Target,
     layers: readonly Descriptor[],
     concurrency: number,
+    maxStagedBytes: number = Number.MAX_SAFE_INTEGER,
   ): Promise<LayerPrefetcher> {
     const prefetch = concurrency > 1 && layers.length > 1 && !target.local;
     const dir = prefetch ? await Deno.makeTempDir({ prefix: "artifact-cli-pull-" }) : undefined;
-    return new LayerPrefetcher(target, layers, prefetch ? concurrency : 1, dir);
+    return new LayerPrefetcher(target, layers, prefetch ? concurrency : 1, dir, maxStagedBytes);
   }
 
   /**
@@ -83,6 +89,9 @@ export class LayerPrefetcher implements AsyncDisposable {
     // Only layers after this one are fetched ahead; this one streams if not staged.
     if (this.#next <= index) this.#next = index + 1;
     while (this.#next < this.layers.length && this.#next <= index + ahead) {
+      const size = this.layers[this.#next].size;
+      if (this.#staged + size > this.maxStagedBytes) break; // streamed when its turn comes
+      this.#staged += size;
       const i = this.#next++;
       const download = this.#download(i);
       download.catch(() => {}); // surfaced when the layer is opened
@@ -91,6 +100,7 @@ export class LayerPrefetcher implements AsyncDisposable {
     const staged = this.#downloads.get(index);
     if (!staged) return await this.target.fetchBlob(this.layers[index]);
     this.#downloads.delete(index);
+    this.#staged -= this.layers[index].size;
     const path = await staged;
     const file = await Deno.open(path, { read: true });
     await Deno.remove(path); // the open descriptor keeps the content readable

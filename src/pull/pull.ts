@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TreeWriter } from "../archive/extract.ts";
+import { DEFAULT_MAX_BYTES, TreeWriter } from "../archive/extract.ts";
 import { ArtifactError } from "../errors.ts";
 import { entryLabels, type SelectedManifest, selectManifest } from "../format/select.ts";
 import { formatPlatform } from "../oci/platform.ts";
@@ -136,6 +136,8 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
       target,
       plan.filter((p) => p.action !== "skip").map((p) => p.descriptor),
       options.concurrency ?? DEFAULT_CONCURRENCY,
+      // Compressed layers are staged: give them the size limit plus gzip's worst-case overhead.
+      Math.ceil((options.maxBytes ?? DEFAULT_MAX_BYTES) * 1.01) + (1 << 20),
     );
     const prefetching = prefetcher.wrap(target);
     try {
