@@ -7,7 +7,9 @@
  */
 
 import { runCli } from "./src/cli.ts";
+import { installInterruptHandlers } from "./src/interrupt.ts";
 
 if (import.meta.main) {
+  installInterruptHandlers();
   Deno.exit(await runCli(Deno.args));
 }

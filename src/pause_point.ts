@@ -11,14 +11,15 @@
 /** The environment variable naming the point to pause at. */
 export const PAUSE_ENV = "ARTIFACT_CLI_TEST_PAUSE_AT";
 
-/** Points a pull can be paused at, in the order a pull reaches them. */
+/** Points a pull (or push) can be paused at, in the order it reaches them. */
 export type PausePoint =
   | "extract" // the first chunk of the first layer has been written into the temp directory
   | "before-rename" // everything is extracted; nothing renamed yet
   | "between-renames" // the old output was moved aside; the new one not yet in place
   | "after-rename" // the new output is in place; the old copy not yet removed
   | "swap-old-aside" // a mount-point output: the first old entry was moved aside
-  | "swap-new-in"; // a mount-point output: the first new entry was moved in
+  | "swap-new-in" // a mount-point output: the first new entry was moved in
+  | "push-staged"; // a push: the layer is compressed into its staging directory, not uploaded
 
 let wanted: string | undefined | null = null;
 

@@ -78,6 +78,7 @@ export async function replaceDirectory<T>(
   try {
     const temp = join(parent, `.${name}${TEMP_MARK}${id}`);
     const result = await fillNewDirectory(temp, fill);
+    mark.keepOnInterrupt();
     await remember(temp);
     if (!info) {
       await renameOrExplain(temp, target, outDir, temp);

@@ -75,6 +75,7 @@ export async function replaceInPlace<T>(
     await mark.remove();
     throw e;
   }
+  mark.keepOnInterrupt();
   const old = join(target, `${OLD}${id}`);
   await Deno.mkdir(old, { mode: 0o700 });
   let moved = 0;

@@ -13,6 +13,7 @@
  */
 
 import { join } from "node:path";
+import { removeOnInterrupt } from "../interrupt.ts";
 
 const OWNER_MARK = ".artifact-cli-owner-";
 const RECORD_LIMIT = 4096;
@@ -39,14 +40,14 @@ interface OwnerRecord {
  * ```
  */
 export class OwnerMark {
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string, readonly release: () => void = () => {}) {}
 
   /** Write the record (never through an existing name: `createNew`). */
   static async create(dir: string, prefix: string, id: string): Promise<OwnerMark> {
     const path = markPath(dir, prefix, id);
     const record: OwnerRecord = { tool: TOOL, id, pid: Deno.pid };
     await Deno.writeTextFile(path, JSON.stringify(record) + "\n", { createNew: true, mode: 0o600 });
-    return new OwnerMark(path);
+    return new OwnerMark(path, removeOnInterrupt(path));
   }
 
   /** True when a record we wrote for `id` is in `dir`. */
@@ -76,7 +77,16 @@ export class OwnerMark {
     await Deno.remove(markPath(dir, prefix, id)).catch(() => {});
   }
 
+  /**
+   * From here on (the renames) an interrupt must leave the record: the next
+   * pull needs it to restore or finish what the renames began.
+   */
+  keepOnInterrupt(): void {
+    this.release();
+  }
+
   async remove(): Promise<void> {
+    this.release();
     await Deno.remove(this.path).catch(() => {});
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { removeOnInterrupt } from "../interrupt.ts";
 import { pausePoint } from "../pause_point.ts";
 import { join } from "node:path";
 
@@ -82,12 +83,16 @@ export async function fillNewDirectory<T>(
   fill: (dir: string) => Promise<T>,
 ): Promise<T> {
   await Deno.mkdir(dir, { mode: 0o755 });
+  // Only while filling: later the directory takes part in renames that recovery must see.
+  const release = removeOnInterrupt(dir);
   let result: T;
   try {
     result = await fill(dir);
   } catch (e) {
     await removeTree(dir);
     throw e;
+  } finally {
+    release();
   }
   await pausePoint("before-rename");
   return result;

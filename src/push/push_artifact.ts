@@ -12,6 +12,7 @@
  */
 
 import type { LayerPushOptions } from "./options.ts";
+import { createStagingDir } from "./staging.ts";
 import { createHash } from "node:crypto";
 import { basename, normalize, resolve } from "node:path";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
@@ -112,7 +113,8 @@ export async function pushArtifact(
     throw new UsageError("nothing to push: give files, directories or --config");
   }
   const extra = { ...options.fileAnnotations };
-  const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const staging = await createStagingDir();
+  const stagingDir = staging.path;
   const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
     const uploads = new Map<string, Upload>();
@@ -202,7 +204,7 @@ export async function pushArtifact(
     return { descriptor: manifest.descriptor, config: config.descriptor, layers, blobs };
   } finally {
     pool.close();
-    await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
+    await staging[Symbol.asyncDispose]();
   }
 }
 

@@ -9,6 +9,7 @@
  */
 
 import type { LayerPushOptions } from "./options.ts";
+import { createStagingDir } from "./staging.ts";
 import { CompressorPool, defaultCompressionWorkers } from "../archive/compress_pool.ts";
 import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
@@ -128,7 +129,8 @@ export async function pushPlatforms(
   options: PushPlatformsOptions,
 ): Promise<PushPlatformsResult> {
   if (options.trees.length === 0) throw new UsageError("--platform: no platform given");
-  const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const staging = await createStagingDir();
+  const stagingDir = staging.path;
   const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   try {
@@ -204,6 +206,6 @@ export async function pushPlatforms(
     return { descriptor: index.descriptor, manifests, layers, blobs };
   } finally {
     pool.close();
-    await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
+    await staging[Symbol.asyncDispose]();
   }
 }

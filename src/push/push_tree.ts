@@ -6,6 +6,8 @@
  */
 
 import type { LayerPushOptions } from "./options.ts";
+import { createStagingDir } from "./staging.ts";
+import { pausePoint } from "../pause_point.ts";
 import {
   CompressorPool,
   defaultCompressionWorkers,
@@ -58,7 +60,8 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     includeGit: options.includeGit,
     onWarning: options.onWarning,
   });
-  const stagingDir = await Deno.makeTempDir({ prefix: "artifact-cli-push-" });
+  const staging = await createStagingDir();
+  const stagingDir = staging.path;
   const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
   try {
     const packing = packingProgress(options.progress, entries);
@@ -72,6 +75,7 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     });
     packing.done();
     pool.close();
+    await pausePoint("push-staged");
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
@@ -94,6 +98,6 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     };
   } finally {
     pool.close();
-    await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
+    await staging[Symbol.asyncDispose]();
   }
 }

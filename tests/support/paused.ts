@@ -14,6 +14,8 @@ export interface PausedCli {
   stderr: string;
   /** SIGKILL it and wait until it is gone. */
   kill(): Promise<void>;
+  /** Send a catchable signal and wait for the exit: its code and the rest of stderr. */
+  signal(signal: Deno.Signal): Promise<{ code: number; stderr: string }>;
 }
 
 /** Options for {@link runUntilPaused}. */
@@ -21,6 +23,8 @@ export interface PauseOptions {
   cwd?: string;
   /** Command and arguments the deno command line is appended to (e.g. `unshare -m sh -c ...`). */
   wrapper?: string[];
+  /** More environment for the CLI (e.g. TMPDIR). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -38,7 +42,7 @@ export async function runUntilPaused(
   const child = new Deno.Command(cmd, {
     args: rest,
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ARTIFACT_CLI_TEST_PAUSE_AT: point },
+    env: { NO_COLOR: "1", ...options.env, ARTIFACT_CLI_TEST_PAUSE_AT: point },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -57,6 +61,16 @@ export async function runUntilPaused(
           Deno.kill(pid, "SIGKILL");
           await reader.cancel().catch(() => {});
           await child.status;
+        },
+        async signal(signal: Deno.Signal) {
+          Deno.kill(pid, signal);
+          let rest = "";
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            rest += decoder.decode(value, { stream: true });
+          }
+          return { code: (await child.status).code, stderr: rest };
         },
       };
     }
