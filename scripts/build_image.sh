@@ -18,6 +18,12 @@ cd "$(dirname "$0")/.."
 layout=${1:-dist/image}
 tag=${2:-$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' deno.json)}
 deno_bin=$(readlink -f "${DENO_BIN:-$(command -v deno)}")
+# npm's deno is the real binary; a wrapper script would ship without its target.
+# It must be the host's architecture too: ldd reads its libraries from this machine.
+if [ "$(head -c 4 "$deno_bin" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+  echo "build_image.sh: $deno_bin is not an ELF binary" >&2
+  exit 2
+fi
 
 # The image's configuration, shared in meaning with the Dockerfile.
 entrypoint='["deno","run","-A","--no-prompt","/usr/local/lib/artifact-cli.js"]'
