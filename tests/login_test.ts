@@ -108,3 +108,32 @@ esac
   assert.equal((await runCli(["logout", registry.host], { env })).code, 0);
   assert.equal(await Deno.stat(store).catch(() => null), null);
 });
+
+Deno.test("login writes through a symlinked config.json to its target, mode 600, keeping the link", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry({ tls: true, users: { [USER]: PASSWORD } });
+  const dotfiles = join(dir.path, "dotfiles");
+  await Deno.mkdir(dotfiles);
+  const real = join(dotfiles, "docker-config.json");
+  await Deno.writeTextFile(real, JSON.stringify({ auths: {}, credsStore: "" }));
+  await Deno.chmod(real, 0o644);
+  await Deno.mkdir(join(dir.path, "docker"));
+  const link = join(dir.path, "docker", "config.json");
+  await Deno.symlink(real, link);
+  const env = {
+    HOME: dir.path,
+    DOCKER_CONFIG: join(dir.path, "docker"),
+    DENO_CERT: registry.caFile!,
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    REGISTRY_AUTH_FILE: join(dir.path, "none.json"),
+  };
+  const login = await runCli(["login", registry.host, "-u", USER, "--password-stdin"], {
+    env,
+    stdin: `${PASSWORD}\n`,
+  });
+  assert.equal(login.code, 0, login.stderr);
+  assert.ok((await Deno.lstat(link)).isSymlink, "the link is still a link");
+  const config = JSON.parse(await Deno.readTextFile(real));
+  assert.equal(config.auths[registry.host].auth, btoa(`${USER}:${PASSWORD}`));
+  assert.equal((await Deno.stat(real)).mode! & 0o777, 0o600);
+});

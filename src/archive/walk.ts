@@ -109,6 +109,7 @@ function walkDirectory(
         );
       }
       if (matchesAny(excludes, path, dirent.isDirectory)) continue;
+      if (dirent.name.includes("\uFFFD")) refuseUndecodableName(absDir, dirent.name);
       if (isReservedName(dirent.name)) {
         throw new UsageError(
           `${source}: ${reservedNameMessage(path).replace(/^refusing /, "cannot push ")}`,
@@ -155,4 +156,23 @@ export function comparePaths(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
+}
+
+/**
+ * Deno decodes names lossily: a name that is not valid UTF-8 comes back with
+ * U+FFFD and cannot be opened by that string. Say so instead of a misleading
+ * "not found". (A name that really holds U+FFFD exists and passes.)
+ */
+function refuseUndecodableName(dir: string, name: string): void {
+  try {
+    Deno.lstatSync(join(dir, name));
+    return;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const position = new TextEncoder().encode(name.slice(0, name.indexOf("\uFFFD"))).byteLength;
+  throw new UsageError(
+    `${dir}: a file name is not valid UTF-8 (invalid byte at position ${position} of ` +
+      `${JSON.stringify(name)}); rename it or exclude it to push this tree`,
+  );
 }

@@ -295,8 +295,10 @@ export async function eraseCredential(registry: string): Promise<boolean> {
 
 async function writeConfig(path: string, config: DockerConfig): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // A linked config.json (dotfiles managers do this) is written at its target, as docker does.
+  const target = await Deno.realPath(path).catch(() => path);
   await writeFileAtomic(
-    path,
+    target,
     new TextEncoder().encode(`${JSON.stringify(config, null, "\t")}\n`),
     0o600,
   );
