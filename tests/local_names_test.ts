@@ -6,10 +6,10 @@ import { runCli } from "./support/cli.ts";
 import { tempDir } from "./support/tree.ts";
 
 for (
-  const [label, bytes] of [
-    ["a lone 0xff", [0x62, 0x61, 0x64, 0xff, 0x2e, 0x74]],
-    ["a truncated sequence", [0x61, 0xe2, 0x82]],
-    ["an overlong encoding", [0x78, 0x79, 0xc0, 0xaf]],
+  const [label, bytes, position] of [
+    ["a lone 0xff", [0x62, 0x61, 0x64, 0xff, 0x2e, 0x74], 3],
+    ["a truncated sequence", [0x61, 0xe2, 0x82], 1],
+    ["an overlong encoding", [0x78, 0x79, 0xc0, 0xaf], 2],
   ] as const
 ) {
   Deno.test(`push of a tree holding a file name with ${label} fails with one line naming the directory and byte`, async () => {
