@@ -119,6 +119,9 @@ export class RegistryClient {
         continue;
       }
       await response.body?.cancel();
+      // An untrusted certificate is the answer even if plain HTTP then answers on that port:
+      // never fall back from https to http with credentials.
+      if (certificateError) break;
       if (response.status === 401) {
         this.#auth.setChallenge(parseChallenges(response.headers.get("www-authenticate") ?? "")[0]);
       } else if (response.status === 400 && scheme === "https" && candidates.length > 1) {
@@ -229,6 +232,9 @@ export class RegistryClient {
 
   /** fetch with TLS options and the debug trace; `retry` retries network errors here. */
   async #fetch(url: string, init: RequestInit, retry: boolean): Promise<Response> {
+    // Every request passes here (pings, redirects, token realms, upload
+    // locations, Link pages): fetch would read file: or data: URLs itself.
+    refuseNonHttpUrl(this.registry, url);
     const client = await this.#httpClient();
     for (let attempt = 1;; attempt++) {
       const started = performance.now();
@@ -372,6 +378,21 @@ function answersAsRegistry(response: Response): boolean {
   if (response.status !== 200) return false;
   const type = response.headers.get("content-type") ?? "";
   return !/^text\/html/i.test(type) || response.headers.has("docker-distribution-api-version");
+}
+
+/** Only http: and https: are requested; anything else a registry names is refused. */
+function refuseNonHttpUrl(registry: string, url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new ArtifactError(`${registry} sent an invalid URL; refusing to follow it`);
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new ArtifactError(
+      `${registry} pointed to a ${protocol} URL; only http and https URLs are followed`,
+    );
+  }
 }
 
 /** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */
