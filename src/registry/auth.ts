@@ -6,11 +6,33 @@
  * @module
  */
 
-import { ArtifactError, AuthError } from "../errors.ts";
+import { ArtifactError, AuthError, ParseError } from "../errors.ts";
+import { readAll } from "../target.ts";
 import type { Challenge } from "./challenge.ts";
 import type { Credential } from "./credentials.ts";
 import { requireSecureChannel } from "./credential_policy.ts";
 import { errorText } from "./redact.ts";
+
+/**
+ * The forms in which a secret may come back in a registry's text: as it is,
+ * URL-encoded (component and form encoding), and base64 (standard and URL
+ * alphabets, with or without padding).
+ */
+export function secretForms(secret: string): string[] {
+  const b64 = base64(secret);
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    b64,
+    b64.replace(/=+$/, ""),
+    b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+  ];
+  return [...new Set(forms)].filter((f) => f.length >= 4);
+}
+
+/** Largest token answer read (decoded bytes). */
+const TOKEN_BODY_BYTES = 64 * 1024;
 
 /** Options for {@link Authorizer}. */
 export interface AuthorizerOptions {
@@ -111,7 +133,8 @@ export class Authorizer {
         ? base64(`${credential.username}:${credential.password}`)
         : undefined,
       ...this.#issued,
-    ].filter((s): s is string => typeof s === "string" && s.length >= 4);
+    ].filter((s): s is string => typeof s === "string" && s.length >= 4)
+      .flatMap(secretForms);
     for (const secret of secrets.sort((a, b) => b.length - a.length)) {
       text = text.replaceAll(secret, "[REDACTED]");
     }
@@ -202,8 +225,15 @@ export class Authorizer {
     }
     let body: { token?: string; access_token?: string; expires_in?: number };
     try {
-      body = await response.json();
-    } catch {
+      // Bounded as it streams, in decoded bytes: a token answer is a few KiB.
+      const bytes = await readAll(response.body ?? [], { bytes: TOKEN_BODY_BYTES, what: "token" });
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (e) {
+      if (e instanceof ParseError) {
+        throw new AuthError(
+          `token service for ${this.registry} sent more than ${TOKEN_BODY_BYTES} bytes; refused`,
+        );
+      }
       throw new AuthError(`token service for ${this.registry} sent an invalid answer`);
     }
     const token = body.token ?? body.access_token;

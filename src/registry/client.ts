@@ -282,7 +282,9 @@ export class RegistryClient {
    */
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
-    detail.message = await this.#auth.scrub(detail.message);
+    // Scrubbed raw, before whitespace and control characters are folded: a tab in a
+    // password folded to a space would no longer match.
+    detail.message = foldWhitespace(await this.#auth.scrub(detail.message));
     const codes = detail.codes;
     if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
       // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
@@ -342,10 +344,35 @@ export class RegistryClient {
   }
 }
 
+/** Error answers are read up to this many decoded bytes; the rest is not read at all. */
+const ERROR_BODY_BYTES = 8192;
+
+/**
+ * The first `limit` decoded bytes of a body, as text; the rest is cancelled
+ * unread (fetch inflates gzip itself: 1 MB on the wire can be 1 GB decoded).
+ */
+async function readHead(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value.subarray(0, limit - total));
+      total += Math.min(value.byteLength, limit - total);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+}
+
 async function errorDetail(response: Response): Promise<{ codes: string[]; message: string }> {
   let text = "";
   try {
-    text = (await response.text()).slice(0, 4096);
+    text = await readHead(response, ERROR_BODY_BYTES);
   } catch { /* no body */ }
   try {
     const errors = JSON.parse(text).errors as {
@@ -360,13 +387,17 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
           .filter(Boolean).join(" ");
       return {
         codes: errors.map((e) => String(e.code ?? "")),
-        message: errors.map(describe).filter(Boolean).join("; ")
-          // deno-lint-ignore no-control-regex
-          .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300),
+        message: errors.map(describe).filter(Boolean).join("; "),
       };
     }
   } catch { /* not JSON */ }
   return { codes: [], message: "" };
+}
+
+/** One line of at most 300 characters: whitespace, C0 and C1 controls folded to a space. */
+function foldWhitespace(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\s\x00-\x1f\x7f-\x9f]+/g, " ").slice(0, 300);
 }
 
 /**
