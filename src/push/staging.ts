@@ -10,7 +10,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeOnInterrupt } from "../interrupt.ts";
-import { leftByDeadProcess, removeTree, uniqueSuffix } from "../pull/remove_tree.ts";
+import { pidOf, processAlive, removeTree, uniqueSuffix } from "../pull/remove_tree.ts";
 
 const PREFIX = "artifact-cli-push-";
 const NAME = /^artifact-cli-push-\d+-[0-9a-f]{8}$/;
@@ -50,7 +50,11 @@ async function removeStale(base: string): Promise<void> {
   const uid = Deno.uid();
   try {
     for await (const entry of Deno.readDir(base)) {
-      if (!NAME.test(entry.name) || !leftByDeadProcess(entry.name)) continue;
+      // Never our own pid: this process may run pushes concurrently (a library user).
+      const pid = pidOf(entry.name);
+      if (!NAME.test(entry.name) || pid === undefined || pid === Deno.pid || processAlive(pid)) {
+        continue;
+      }
       const path = join(base, entry.name);
       const info = await Deno.lstat(path).catch(() => undefined);
       if (!info?.isDirectory || (uid !== null && info.uid !== uid)) continue;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { escapeControls } from "./escape.ts";
 import { ArtifactError, ExitCode } from "../errors.ts";
 
 /**
@@ -20,7 +21,7 @@ import { ArtifactError, ExitCode } from "../errors.ts";
  */
 export function describeError(error: unknown, debug: boolean): { line: string; exitCode: number } {
   if (error instanceof ArtifactError) {
-    const line = `error: ${oneLine(error.message)}`;
+    const line = `error: ${escapeControls(oneLine(error.message))}`;
     return {
       line: debug && error.stack ? `${line}\n${error.stack}` : line,
       exitCode: error.exitCode,
@@ -28,14 +29,14 @@ export function describeError(error: unknown, debug: boolean): { line: string; e
   }
   const system = error instanceof Error ? systemErrorLine(error.message) : undefined;
   if (system) {
-    const line = `error: ${system}`;
+    const line = `error: ${escapeControls(system)}`;
     return {
       line: debug && error instanceof Error ? `${line}\n${error.stack}` : line,
       exitCode: 1,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  const line = `error: ${oneLine(message)}`;
+  const line = `error: ${escapeControls(oneLine(message))}`;
   const stack = error instanceof Error ? error.stack : undefined;
   return { line: debug && stack ? `${line}\n${stack}` : line, exitCode: ExitCode.error };
 }

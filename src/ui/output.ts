@@ -5,6 +5,8 @@
  * @module
  */
 
+import { escapeControls, escapeLines } from "./escape.ts";
+
 /** `--format` values. */
 export type OutputFormat = "text" | "json";
 
@@ -42,32 +44,37 @@ export class Ui {
 
   /** Print the command's result: `value` as JSON, or `text` lines. */
   result(value: unknown, text: string): void {
-    const out = this.json ? `${JSON.stringify(value, null, 2)}\n` : text ? `${text}\n` : "";
+    // Text lines carry untrusted names: controls are escaped; JSON stays exact JSON.
+    const out = this.json
+      ? `${JSON.stringify(value, null, 2)}\n`
+      : text
+      ? `${escapeLines(text)}\n`
+      : "";
     if (out) this.#write(this.stdout, out);
   }
 
   /** A warning line on stderr (kept with --quiet only in --debug). */
   warn(message: string): void {
     if (this.options.quiet && !this.options.debug) return;
-    this.#write(this.stderr, `warning: ${message}\n`);
+    this.#write(this.stderr, `warning: ${escapeControls(message)}\n`);
   }
 
   /** An informational line on stderr. */
   info(message: string): void {
     if (this.options.quiet) return;
-    this.#write(this.stderr, `${message}\n`);
+    this.#write(this.stderr, `${escapeLines(message)}\n`);
   }
 
   /** A step-by-step line, shown with --verbose (or --debug) unless --quiet. */
   verbose(message: string): void {
     if ((this.options.verbose || this.options.debug) && !this.options.quiet) {
-      this.#write(this.stderr, `${message}\n`);
+      this.#write(this.stderr, `${escapeLines(message)}\n`);
     }
   }
 
   /** A line shown only with --debug. */
   debug(message: string): void {
-    if (this.options.debug) this.#write(this.stderr, `debug: ${message}\n`);
+    if (this.options.debug) this.#write(this.stderr, `debug: ${escapeLines(message)}\n`);
   }
 
   #write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
