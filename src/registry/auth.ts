@@ -10,7 +10,8 @@ import { ArtifactError, AuthError } from "../errors.ts";
 import type { Challenge } from "./challenge.ts";
 import type { Credential } from "./credentials.ts";
 import { requireSecureChannel } from "./credential_policy.ts";
-import { errorText } from "./redact.ts";
+import { errorText, secretForms } from "./redact.ts";
+import { BODY_LIMITS, readTextCapped } from "./bounded_body.ts";
 
 /** Options for {@link Authorizer}. */
 export interface AuthorizerOptions {
@@ -111,8 +112,14 @@ export class Authorizer {
         ? base64(`${credential.username}:${credential.password}`)
         : undefined,
       ...this.#issued,
-    ].filter((s): s is string => typeof s === "string" && s.length >= 4);
-    for (const secret of secrets.sort((a, b) => b.length - a.length)) {
+    ].filter((s): s is string => typeof s === "string" && s.length >= 4)
+      // As they may be echoed: raw, URL-encoded, form-encoded, base64 forms.
+      .flatMap((s) => secretForms(s));
+    if (credential?.username && credential.password !== undefined) {
+      secrets.push(...secretForms(base64(`${credential.username}:${credential.password}`)));
+      secrets.push(base64Url(`${credential.username}:${credential.password}`));
+    }
+    for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
       text = text.replaceAll(secret, "[REDACTED]");
     }
     return text;
@@ -201,8 +208,13 @@ export class Authorizer {
       throw new AuthError(`token service for ${this.registry} answered ${response.status}`);
     }
     let body: { token?: string; access_token?: string; expires_in?: number };
+    const text = await readTextCapped(
+      response,
+      BODY_LIMITS.tokenBytes,
+      `the token answer of ${this.registry}`,
+    );
     try {
-      body = await response.json();
+      body = JSON.parse(text);
     } catch {
       throw new AuthError(`token service for ${this.registry} sent an invalid answer`);
     }
@@ -229,4 +241,8 @@ function scopeKey(scopes: string[]): string {
 
 function base64(text: string): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+function base64Url(text: string): string {
+  return base64(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -13,6 +13,8 @@ import { parseChallenges } from "./challenge.ts";
 import { type ExplicitCredentials, findCredential } from "./credentials.ts";
 import { isLoopbackHost, mayAttachCredentials } from "./credential_policy.ts";
 import { errorText, redact } from "./redact.ts";
+import { requireHttpUrl } from "./url_guard.ts";
+import { BODY_LIMITS, readTextCapped } from "./bounded_body.ts";
 
 export { errorText, redact };
 import {
@@ -115,7 +117,12 @@ export class RegistryClient {
         response = await this.#fetch(`${base}/v2/`, { method: "GET" }, candidates.length === 1);
       } catch (e) {
         lastError = e;
-        if (isCertificateError(e)) certificateError ??= e;
+        // A TLS server is there but its certificate is not trusted: never fall back to
+        // plain HTTP (a port may answer both; credentials would then go in clear text).
+        if (isCertificateError(e)) {
+          certificateError ??= e;
+          break;
+        }
         continue;
       }
       await response.body?.cancel();
@@ -167,6 +174,7 @@ export class RegistryClient {
       try {
         response = await this.#fetch(url, { method: request.method, headers, body }, false);
       } catch (e) {
+        if (e instanceof ArtifactError) throw e; // refused by the client itself (a URL scheme)
         if (request.retry !== false && attempt < this.#policy.attempts && isRetryableError(e)) {
           await this.#wait(attempt, null, request.method, url);
           continue;
@@ -181,6 +189,7 @@ export class RegistryClient {
           throw new ArtifactError(`too many redirects for ${redact(request.url)}`);
         }
         url = new URL(response.headers.get("location")!, url).href;
+        requireHttpUrl(url, this.registry);
         attempt--;
         continue;
       }
@@ -229,6 +238,8 @@ export class RegistryClient {
 
   /** fetch with TLS options and the debug trace; `retry` retries network errors here. */
   async #fetch(url: string, init: RequestInit, retry: boolean): Promise<Response> {
+    // Every request passes here: the one place that refuses file:, data:, blob: and the rest.
+    requireHttpUrl(url, this.registry);
     const client = await this.#httpClient();
     for (let attempt = 1;; attempt++) {
       const started = performance.now();
@@ -276,7 +287,11 @@ export class RegistryClient {
    */
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
-    detail.message = await this.#auth.scrub(detail.message);
+    // Secrets are scrubbed from the raw text, before whitespace is folded (a tab in a
+    // password would otherwise become a space and escape the match).
+    detail.message = (await this.#auth.scrub(detail.message))
+      // deno-lint-ignore no-control-regex
+      .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300);
     const codes = detail.codes;
     if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
       // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
@@ -339,7 +354,7 @@ export class RegistryClient {
 async function errorDetail(response: Response): Promise<{ codes: string[]; message: string }> {
   let text = "";
   try {
-    text = (await response.text()).slice(0, 4096);
+    text = await readTextCapped(response, BODY_LIMITS.errorBytes, "an error answer", true);
   } catch { /* no body */ }
   try {
     const errors = JSON.parse(text).errors as {
@@ -354,9 +369,7 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
           .filter(Boolean).join(" ");
       return {
         codes: errors.map((e) => String(e.code ?? "")),
-        message: errors.map(describe).filter(Boolean).join("; ")
-          // deno-lint-ignore no-control-regex
-          .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300),
+        message: errors.map(describe).filter(Boolean).join("; ").slice(0, 4096),
       };
     }
   } catch { /* not JSON */ }

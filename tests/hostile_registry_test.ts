@@ -1,0 +1,173 @@
+/**
+ * A hostile registry (a small fake on loopback): URLs it names with other
+ * schemes than http/https are refused, and bodies it sends (gzip-inflated
+ * without end) are read only up to a cap.
+ */
+import assert from "node:assert/strict";
+import { isolatedEnv } from "./support/cli.ts";
+import { tempDir } from "./support/tree.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Run the CLI, killed after `ms` (a hang counts as a failure, not a stuck suite). */
+async function runBounded(args: string[], env: Record<string, string>, ms = 30_000) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const out = await child.output();
+  clearTimeout(timer);
+  const d = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: d.decode(out.stdout),
+    stderr: d.decode(out.stderr),
+  };
+}
+
+/** A body of gzip that inflates to zeros (or `fill`) without end. */
+function endlessGzip(fill = 0x20): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(fill);
+  return new ReadableStream<BufferSource>({
+    pull(c) {
+      c.enqueue(chunk.slice());
+    },
+  }).pipeThrough(new CompressionStream("gzip")) as ReadableStream<Uint8Array>;
+}
+
+/** A fake registry answering with `handler`; `/v2/` answers 200 unless the handler does. */
+function fakeRegistry(handler: (req: Request, base: string) => Response | undefined) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const answer = handler(req, base);
+    if (answer) return answer;
+    if (new URL(req.url).pathname === "/v2/") {
+      return new Response("{}", {
+        headers: {
+          "content-type": "application/json",
+          "docker-distribution-api-version": "registry/2.0",
+        },
+      });
+    }
+    return new Response("", { status: 404 });
+  });
+  return {
+    host: `127.0.0.1:${server.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+const SCHEMES = [
+  "file:///etc/passwd",
+  "file:///dev/zero",
+  "data:,hello",
+  "blob:nothing",
+  "ftp://127.0.0.1/x",
+];
+
+function assertRefused(result: { code: number; stderr: string }, host: string) {
+  assert.equal(result.code, 1, result.stderr);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.ok(lines[0].includes(host), result.stderr);
+  assert.match(lines[0], /only http: and https: URLs are followed$/);
+}
+
+Deno.test("a manifest or blob redirect to another scheme is refused, naming the registry", async () => {
+  await using dir = await tempDir();
+  const env = isolatedEnv(dir.path);
+  for (const target of SCHEMES) {
+    await using registry = fakeRegistry((req) =>
+      new URL(req.url).pathname.startsWith("/v2/app/manifests/")
+        ? new Response(null, { status: 307, headers: { location: target } })
+        : undefined
+    );
+    const result = await runBounded(["manifest", `${registry.host}/app:v1`, "--plain-http"], env);
+    assertRefused(result, registry.host);
+  }
+});
+
+Deno.test("a token realm of another scheme is refused", async () => {
+  await using dir = await tempDir();
+  const env = isolatedEnv(dir.path);
+  for (const realm of SCHEMES) {
+    await using registry = fakeRegistry((req) =>
+      req.headers.has("authorization") ? undefined : new Response("", {
+        status: 401,
+        headers: { "www-authenticate": `Bearer realm="${realm}",service="x"` },
+      })
+    );
+    const result = await runBounded(["manifest", `${registry.host}/app:v1`, "--plain-http"], env);
+    assertRefused(result, registry.host);
+  }
+});
+
+Deno.test("a tag list Link of another scheme is refused", async () => {
+  await using dir = await tempDir();
+  const env = isolatedEnv(dir.path);
+  // A comma would split the Link header itself: data: URLs without one.
+  for (const next of [...SCHEMES.filter((s) => !s.includes(",")), "data:text/plain;x"]) {
+    await using registry = fakeRegistry((req) =>
+      new URL(req.url).pathname === "/v2/app/tags/list"
+        ? Response.json({ name: "app", tags: ["v1"] }, {
+          headers: { link: `<${next}>; rel="next"` },
+        })
+        : undefined
+    );
+    const result = await runBounded(["tags", `${registry.host}/app`, "--plain-http"], env);
+    assertRefused(result, registry.host);
+  }
+});
+
+Deno.test("endless gzip bodies are read only up to a cap of decoded bytes", async () => {
+  await using dir = await tempDir();
+  const env = isolatedEnv(dir.path);
+  const gz = (status: number, type = "application/json") =>
+    new Response(endlessGzip(), {
+      status,
+      headers: { "content-encoding": "gzip", "content-type": type },
+    });
+  // An error body: truncated, the error reported.
+  {
+    await using registry = fakeRegistry((req) =>
+      new URL(req.url).pathname.startsWith("/v2/app/manifests/") ? gz(400) : undefined
+    );
+    const result = await runBounded(["manifest", `${registry.host}/app:v1`, "--plain-http"], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /answered 400 for manifest v1/);
+  }
+  // A token answer, a manifest, a tag page: refused over their limits.
+  for (
+    const [path, args, pattern] of [
+      ["/token", ["manifest"], /token answer of .* is over the 65536-byte limit/],
+      ["/v2/app/manifests/v1", ["manifest"], /over the 4194304-byte limit/],
+      ["/v2/app/tags/list", ["tags"], /tag page of .* is over the 4194304-byte limit/],
+    ] as const
+  ) {
+    await using registry = fakeRegistry((req, base) => {
+      const url = new URL(req.url);
+      if (url.pathname === path) return gz(200);
+      if (
+        path === "/token" && url.pathname.startsWith("/v2/") && !req.headers.has("authorization")
+      ) {
+        return new Response("", {
+          status: 401,
+          headers: { "www-authenticate": `Bearer realm="${base}/token",service="x"` },
+        });
+      }
+      return undefined;
+    });
+    const ref = args[0] === "tags" ? `${registry.host}/app` : `${registry.host}/app:v1`;
+    const result = await runBounded([...args, ref, "--plain-http"], env);
+    assert.notEqual(result.code, 0, result.stderr);
+    assert.equal(result.signal, null, "killed: the body was read without end");
+    assert.match(result.stderr, pattern);
+  }
+});
