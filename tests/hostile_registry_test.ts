@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { isolatedEnv } from "./support/cli.ts";
 import { tempDir } from "./support/tree.ts";
+import { makeCertificates } from "./support/registry.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -169,5 +170,103 @@ Deno.test("endless gzip bodies are read only up to a cap of decoded bytes", asyn
     assert.notEqual(result.code, 0, result.stderr);
     assert.equal(result.signal, null, "killed: the body was read without end");
     assert.match(result.stderr, pattern);
+  }
+});
+
+Deno.test("a TLS port with an untrusted certificate that also answers plain HTTP: no fallback", async () => {
+  await using dir = await tempDir();
+  const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_PASSWORD: "s3cret-pw" };
+  const certs = await makeCertificates(dir.path);
+  const tls = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(certs.cert),
+      key: await Deno.readTextFile(certs.key),
+      onListen() {},
+    },
+    () => new Response("{}"),
+  );
+  const plainRequests: string[] = [];
+  const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    plainRequests.push(
+      `${req.method} ${new URL(req.url).pathname} ${req.headers.has("authorization")}`,
+    );
+    return req.headers.has("authorization")
+      ? new Response("{}", { headers: { "docker-distribution-api-version": "registry/2.0" } })
+      : new Response("", { status: 401, headers: { "www-authenticate": 'Basic realm="x"' } });
+  });
+  // One port, both protocols: a TLS ClientHello (0x16) goes to the TLS server, the rest to plain HTTP.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connections: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      connections.push(conn);
+      (async () => {
+        const first = new Uint8Array(16 * 1024);
+        const n = await conn.read(first).catch(() => null);
+        if (!n) return conn.close();
+        const port = first[0] === 0x16 ? tls.addr.port : plain.addr.port;
+        const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+        connections.push(upstream);
+        await upstream.write(first.subarray(0, n));
+        await Promise.allSettled([
+          conn.readable.pipeTo(upstream.writable),
+          upstream.readable.pipeTo(conn.writable),
+        ]);
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  try {
+    const host = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    for (const args of [[], ["-u", "user"]]) {
+      const result = await runBounded(["manifest", `${host}/app:v1`, ...args], env);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^error: cannot verify the TLS certificate of /, result.stderr);
+    }
+    assert.deepEqual(plainRequests, [], "nothing may go to the plain-HTTP side");
+  } finally {
+    listener.close();
+    for (const c of connections) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await tls.shutdown();
+    await plain.shutdown();
+  }
+});
+
+Deno.test("secrets are scrubbed from registry messages in every form, tabs included", async () => {
+  await using dir = await tempDir();
+  for (const password of ["pa\tss-word", "p@ss w+rd/ä%", "tab\t\tand\nnewline"]) {
+    const forms = [
+      password,
+      encodeURIComponent(password),
+      new URLSearchParams({ p: password }).toString().slice(2),
+      btoa(String.fromCharCode(...new TextEncoder().encode(`user:${password}`))),
+    ];
+    await using registry = fakeRegistry((req) => {
+      if (!req.headers.has("authorization")) {
+        return new Response("", {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="x"' },
+        });
+      }
+      if (new URL(req.url).pathname.startsWith("/v2/app/manifests/")) {
+        return Response.json({
+          errors: [{ code: "DENIED", message: `echo ${forms.join(" | ")} end` }],
+        }, { status: 400 });
+      }
+      return undefined;
+    });
+    const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_PASSWORD: password };
+    const result = await runBounded(["manifest", `${registry.host}/app:v1`, "-u", "user"], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /answered 400 for manifest v1.*: echo .*end/);
+    const folded = password.replace(/\s+/g, " ");
+    for (const form of [...forms, folded]) {
+      assert.ok(!result.stderr.includes(form), `${JSON.stringify(form)} printed: ${result.stderr}`);
+    }
   }
 });
