@@ -270,3 +270,94 @@ Deno.test("secrets are scrubbed from registry messages in every form, tabs inclu
     }
   }
 });
+
+const HOSTILE = [
+  "esc\x1b[2Jclear",
+  "new\nline",
+  "cr\rreturn",
+  "bell\x07",
+  "c1\u009b31m",
+  "del\x7f",
+];
+const ESCAPED = [
+  "esc\\033[2Jclear",
+  "new\\nline",
+  "cr\\rreturn",
+  "bell\\a",
+  "c1\\302\\23331m",
+  "del\\177",
+];
+
+function assertNoControl(text: string) {
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(text.replaceAll("\n", ""), /[\x00-\x1f\x7f-\x9f]/, JSON.stringify(text));
+}
+
+Deno.test("untrusted strings in text output have control characters escaped; JSON stays exact", async () => {
+  await using dir = await tempDir();
+  const env = isolatedEnv(dir.path);
+  const config = new TextEncoder().encode(
+    JSON.stringify({ architecture: "", os: "", rootfs: { type: "layers", diff_ids: [] } }),
+  );
+  const configDigest = `sha256:${
+    Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", config)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: configDigest,
+      size: config.byteLength,
+    },
+    layers: [],
+    annotations: Object.fromEntries(HOSTILE.map((h) => [`k.${h}`, `v.${h}`])),
+  });
+  await using registry = fakeRegistry((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/v2/app/tags/list") return Response.json({ name: "app", tags: HOSTILE });
+    if (path.startsWith("/v2/app/manifests/")) {
+      return new Response(manifest, {
+        headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      });
+    }
+    if (path === `/v2/app/blobs/${configDigest}`) return new Response(config);
+    if (path.startsWith("/v2/bad/")) {
+      return Response.json({ errors: [{ code: "DENIED", message: HOSTILE.join(" ") }] }, {
+        status: 400,
+      });
+    }
+    return undefined;
+  });
+  const tags = await runBounded(["tags", `${registry.host}/app`, "--plain-http"], env);
+  assert.equal(tags.code, 0, tags.stderr);
+  assertNoControl(tags.stdout);
+  assert.deepEqual(
+    tags.stdout.trim().split("\n"),
+    [...ESCAPED].sort((a, b) => {
+      const order = [...HOSTILE].sort();
+      return order.indexOf(HOSTILE[ESCAPED.indexOf(a)]) -
+        order.indexOf(HOSTILE[ESCAPED.indexOf(b)]);
+    }),
+  );
+  const json = await runBounded([
+    "tags",
+    `${registry.host}/app`,
+    "--plain-http",
+    "--format",
+    "json",
+  ], env);
+  assert.deepEqual(JSON.parse(json.stdout).tags, [...HOSTILE].sort());
+
+  const described = await runBounded(["describe", `${registry.host}/app:v1`, "--plain-http"], env);
+  assert.equal(described.code, 0, described.stderr);
+  assertNoControl(described.stdout);
+  for (const e of ESCAPED) assert.ok(described.stdout.includes(`k.${e}: v.${e}`), described.stdout);
+
+  const failed = await runBounded(["manifest", `${registry.host}/bad:v1`, "--plain-http"], env);
+  assert.equal(failed.code, 1, failed.stderr);
+  assertNoControl(failed.stderr);
+  assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
+  assert.ok(failed.stderr.includes("c1\\302\\23331m"), failed.stderr);
+});

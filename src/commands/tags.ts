@@ -25,7 +25,7 @@ export function tagsCommand(): Command {
       try {
         const tags = await target.listTags();
         const { tag: _t, digest: _d, ...location } = ref;
-        ui.result({ repository: formatReference(location), tags }, tags.join("\n"));
+        ui.result({ repository: formatReference(location), tags }, tags);
       } finally {
         await target.close?.();
       }

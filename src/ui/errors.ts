@@ -5,6 +5,7 @@
  */
 
 import { ArtifactError, ExitCode } from "../errors.ts";
+import { escapeControl } from "./escape.ts";
 
 /**
  * The message and exit code for an error. Unknown errors (bugs, system
@@ -74,6 +75,7 @@ export function systemErrorLine(message: string): string | undefined {
   return oneLine(`cannot ${action} ${path}${to ? ` to ${to}` : ""}: ${what}`);
 }
 
+/** One line, control characters escaped (messages quote untrusted names and bodies). */
 function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, "; ").trim();
+  return escapeControl(message.replace(/\s*\n\s*/g, "; ").trim());
 }

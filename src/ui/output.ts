@@ -5,6 +5,8 @@
  * @module
  */
 
+import { escapeControl, escapeLines } from "./escape.ts";
+
 /** `--format` values. */
 export type OutputFormat = "text" | "json";
 
@@ -40,34 +42,40 @@ export class Ui {
     return this.options.format === "json";
   }
 
-  /** Print the command's result: `value` as JSON, or `text` lines. */
-  result(value: unknown, text: string): void {
-    const out = this.json ? `${JSON.stringify(value, null, 2)}\n` : text ? `${text}\n` : "";
+  /**
+   * Print the command's result: `value` as JSON, or `text` lines. Text is
+   * escaped here, at the one boundary: control characters of an array's
+   * element (one line each, e.g. untrusted names) are all escaped, line
+   * breaks included; in a string every line is escaped and the breaks kept.
+   */
+  result(value: unknown, text: string | string[]): void {
+    const lines = typeof text === "string" ? escapeLines(text) : text.map(escapeControl).join("\n");
+    const out = this.json ? `${JSON.stringify(value, null, 2)}\n` : lines ? `${lines}\n` : "";
     if (out) this.#write(this.stdout, out);
   }
 
   /** A warning line on stderr (kept with --quiet only in --debug). */
   warn(message: string): void {
     if (this.options.quiet && !this.options.debug) return;
-    this.#write(this.stderr, `warning: ${message}\n`);
+    this.#write(this.stderr, `warning: ${escapeControl(message)}\n`);
   }
 
   /** An informational line on stderr. */
   info(message: string): void {
     if (this.options.quiet) return;
-    this.#write(this.stderr, `${message}\n`);
+    this.#write(this.stderr, `${escapeLines(message)}\n`);
   }
 
   /** A step-by-step line, shown with --verbose (or --debug) unless --quiet. */
   verbose(message: string): void {
     if ((this.options.verbose || this.options.debug) && !this.options.quiet) {
-      this.#write(this.stderr, `${message}\n`);
+      this.#write(this.stderr, `${escapeLines(message)}\n`);
     }
   }
 
   /** A line shown only with --debug. */
   debug(message: string): void {
-    if (this.options.debug) this.#write(this.stderr, `debug: ${message}\n`);
+    if (this.options.debug) this.#write(this.stderr, `debug: ${escapeLines(message)}\n`);
   }
 
   #write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
