@@ -361,3 +361,96 @@ Deno.test("untrusted strings in text output have control characters escaped; JSO
   assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
   assert.ok(failed.stderr.includes("c1\\302\\23331m"), failed.stderr);
 });
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return `sha256:${
+    Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
+}
+
+/** A registry whose one artifact file trickles out a byte every `everyMs`. */
+async function tricklingRegistry(everyMs: number) {
+  const content = new TextEncoder().encode("x".repeat(400));
+  const config = new TextEncoder().encode("{}");
+  const [contentDigest, configDigest] = [await sha256(content), await sha256(config)];
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    artifactType: "application/vnd.example.file",
+    config: { mediaType: "application/vnd.oci.empty.v1+json", digest: configDigest, size: 2 },
+    layers: [{
+      mediaType: "application/octet-stream",
+      digest: contentDigest,
+      size: content.byteLength,
+      annotations: { "org.opencontainers.image.title": "file.txt" },
+    }],
+  });
+  const timers = new Set<number>();
+  return fakeRegistry((req) => {
+    const path = new URL(req.url).pathname;
+    if (path.startsWith("/v2/app/manifests/")) {
+      return new Response(manifest, {
+        headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      });
+    }
+    if (path === `/v2/app/blobs/${configDigest}`) return new Response(config);
+    if (path === `/v2/app/blobs/${contentDigest}`) {
+      let sent = 0;
+      let timer = 0;
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          timer = setInterval(() => {
+            if (sent >= content.byteLength) return c.close();
+            c.enqueue(content.slice(sent, ++sent));
+          }, everyMs) as unknown as number;
+          timers.add(timer);
+        },
+        cancel() {
+          clearInterval(timer);
+        },
+      });
+      return new Response(body, { headers: { "content-length": String(content.byteLength) } });
+    }
+    return undefined;
+  });
+}
+
+Deno.test("a trickling blob fails at the average-rate floor, not after the whole trickle", async () => {
+  await using dir = await tempDir();
+  await using registry = await tricklingRegistry(200);
+  const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_MIN_RATE: "100/2" };
+  const started = Date.now();
+  const result = await runBounded(
+    ["pull", `${registry.host}/app:v1`, "-o", `${dir.path}/out`, "--plain-http"],
+    env,
+    40_000,
+  );
+  assert.equal(result.signal, null, "killed: the trickle kept the pull alive");
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /download too slow: .* under the floor of 100 bytes\/s/);
+  assert.ok(Date.now() - started < 20_000);
+});
+
+Deno.test("--timeout bounds the whole operation: one line, exit 1; a bad duration is a usage error", async () => {
+  await using dir = await tempDir();
+  await using registry = await tricklingRegistry(200);
+  const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_MIN_RATE: "0" };
+  const out = `${dir.path}/out`;
+  const result = await runBounded(
+    ["pull", `${registry.host}/app:v1`, "-o", out, "--plain-http", "--timeout", "2s"],
+    env,
+    40_000,
+  );
+  assert.equal(result.signal, null, "killed: --timeout did not end the pull");
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stderr.trim(), "error: timed out after 2s");
+  for (const bad of ["5", "5x", "-1s", "1.5s", "s", "0s", " 5s", "1d"]) {
+    const usage = await runBounded(
+      ["pull", `${registry.host}/app:v1`, "-o", out, "--plain-http", "--timeout", bad],
+      env,
+    );
+    assert.equal(usage.code, 2, `${bad}: ${usage.stderr}`);
+    assert.match(usage.stderr, /--timeout: invalid duration/);
+  }
+});
