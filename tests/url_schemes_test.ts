@@ -95,7 +95,7 @@ for (
       assert.notEqual(result.code, 0, result.stderr);
       assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
       assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${server.addr.port}`));
-      assert.match(result.stderr, /only http and https URLs are followed|invalid URL/);
+      assert.match(result.stderr, /only http: and https: URLs are followed|invalid URL/);
       assert.ok(!result.stderr.includes("root:"), "nothing of /etc/passwd shows");
     });
   }

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { RegistryOptions } from "../registry/client.ts";
 import type { Ui } from "../ui/output.ts";
+import { startDeadline } from "./deadline.ts";
 
 /** The parsed registry options of a command. */
 export interface RegistryFlags {
@@ -19,6 +20,7 @@ export interface RegistryFlags {
   insecure?: boolean;
   plainHttp?: boolean;
   caFile?: string;
+  timeout?: string;
 }
 
 /** Add the registry options to `command`. */
@@ -40,11 +42,17 @@ export function addRegistryOptions(command: Command): Command {
     .option(
       "--plain-http",
       "talk plain HTTP to the registry (default for localhost and 127.0.0.1)",
+    )
+    .option(
+      "--timeout <duration>",
+      "give up the whole operation after DURATION (30s, 5m, 1h): one line, exit 1",
     );
 }
 
 /** Turn parsed flags into RegistryOptions, reading the password from stdin when asked. */
 export async function registryOptions(flags: RegistryFlags, ui: Ui): Promise<RegistryOptions> {
+  // Parsed (and started) first: a bad duration is a usage error before anything else runs.
+  if (flags.timeout !== undefined) startDeadline(flags.timeout);
   if (flags.insecure && flags.plainHttp) {
     throw new UsageError("--insecure and --plain-http exclude each other");
   }

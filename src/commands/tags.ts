@@ -4,7 +4,6 @@
  * @module
  */
 
-import { escapeControls } from "../ui/escape.ts";
 import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { formatReference, parseReference } from "../reference.ts";
@@ -26,11 +25,7 @@ export function tagsCommand(): Command {
       try {
         const tags = await target.listTags();
         const { tag: _t, digest: _d, ...location } = ref;
-        // One line per tag: a tag holding a newline must not forge a second one.
-        ui.result(
-          { repository: formatReference(location), tags },
-          tags.map(escapeControls).join("\n"),
-        );
+        ui.result({ repository: formatReference(location), tags }, tags);
       } finally {
         await target.close?.();
       }

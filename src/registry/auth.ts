@@ -6,33 +6,12 @@
  * @module
  */
 
-import { ArtifactError, AuthError, ParseError } from "../errors.ts";
-import { readAll } from "../target.ts";
+import { ArtifactError, AuthError } from "../errors.ts";
 import type { Challenge } from "./challenge.ts";
 import type { Credential } from "./credentials.ts";
 import { requireSecureChannel } from "./credential_policy.ts";
-import { errorText } from "./redact.ts";
-
-/**
- * The forms in which a secret may come back in a registry's text: as it is,
- * URL-encoded (component and form encoding), and base64 (standard and URL
- * alphabets, with or without padding).
- */
-export function secretForms(secret: string): string[] {
-  const b64 = base64(secret);
-  const forms = [
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    b64,
-    b64.replace(/=+$/, ""),
-    b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
-  ];
-  return [...new Set(forms)].filter((f) => f.length >= 4);
-}
-
-/** Largest token answer read (decoded bytes). */
-const TOKEN_BODY_BYTES = 64 * 1024;
+import { errorText, secretForms } from "./redact.ts";
+import { BODY_LIMITS, readTextCapped } from "./bounded_body.ts";
 
 /** Options for {@link Authorizer}. */
 export interface AuthorizerOptions {
@@ -134,8 +113,13 @@ export class Authorizer {
         : undefined,
       ...this.#issued,
     ].filter((s): s is string => typeof s === "string" && s.length >= 4)
-      .flatMap(secretForms);
-    for (const secret of secrets.sort((a, b) => b.length - a.length)) {
+      // As they may be echoed: raw, URL-encoded, form-encoded, base64 forms.
+      .flatMap((s) => secretForms(s));
+    if (credential?.username && credential.password !== undefined) {
+      secrets.push(...secretForms(base64(`${credential.username}:${credential.password}`)));
+      secrets.push(base64Url(`${credential.username}:${credential.password}`));
+    }
+    for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
       text = text.replaceAll(secret, "[REDACTED]");
     }
     return text;
@@ -224,16 +208,14 @@ export class Authorizer {
       throw new AuthError(`token service for ${this.registry} answered ${response.status}`);
     }
     let body: { token?: string; access_token?: string; expires_in?: number };
+    const text = await readTextCapped(
+      response,
+      BODY_LIMITS.tokenBytes,
+      `the token answer of ${this.registry}`,
+    );
     try {
-      // Bounded as it streams, in decoded bytes: a token answer is a few KiB.
-      const bytes = await readAll(response.body ?? [], { bytes: TOKEN_BODY_BYTES, what: "token" });
-      body = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      if (e instanceof ParseError) {
-        throw new AuthError(
-          `token service for ${this.registry} sent more than ${TOKEN_BODY_BYTES} bytes; refused`,
-        );
-      }
+      body = JSON.parse(text);
+    } catch {
       throw new AuthError(`token service for ${this.registry} sent an invalid answer`);
     }
     const token = body.token ?? body.access_token;
@@ -259,4 +241,8 @@ function scopeKey(scopes: string[]): string {
 
 function base64(text: string): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+function base64Url(text: string): string {
+  return base64(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -37,6 +37,26 @@ export function resumableBody(
   let delivered = 0;
   let skip = 0;
   let failures = 0;
+  // The average-rate floor, checked per window (resumes included: time is what counts).
+  let windowStart = performance.now();
+  let windowBytes = 0;
+  const checkRate = (bytes: number) => {
+    const floor = policy.minRate;
+    if (!floor) return;
+    windowBytes += bytes;
+    const elapsed = performance.now() - windowStart;
+    if (elapsed < floor.windowMs) return;
+    if (windowBytes < floor.bytesPerSecond * elapsed / 1000) {
+      throw new ArtifactError(
+        `download too slow: ${windowBytes} bytes in ${
+          Math.round(elapsed / 1000)
+        } s at byte ${delivered}, ` +
+          `under the floor of ${floor.bytesPerSecond} bytes/s (ARTIFACT_CLI_MIN_RATE)`,
+      );
+    }
+    windowStart = performance.now();
+    windowBytes = 0;
+  };
   return new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: 1024 * 1024,
@@ -97,6 +117,7 @@ export function resumableBody(
           body = bodyReader(response);
           continue;
         }
+        if (!result.done) checkRate(result.value.byteLength);
         if (result.done) {
           controller.close();
           request.respond(0);

@@ -13,6 +13,8 @@ import { parseChallenges } from "./challenge.ts";
 import { type ExplicitCredentials, findCredential } from "./credentials.ts";
 import { isLoopbackHost, mayAttachCredentials } from "./credential_policy.ts";
 import { errorText, redact } from "./redact.ts";
+import { requireHttpUrl } from "./url_guard.ts";
+import { BODY_LIMITS, readTextCapped } from "./bounded_body.ts";
 
 export { errorText, redact };
 import {
@@ -115,13 +117,15 @@ export class RegistryClient {
         response = await this.#fetch(`${base}/v2/`, { method: "GET" }, candidates.length === 1);
       } catch (e) {
         lastError = e;
-        if (isCertificateError(e)) certificateError ??= e;
+        // A TLS server is there but its certificate is not trusted: never fall back to
+        // plain HTTP (a port may answer both; credentials would then go in clear text).
+        if (isCertificateError(e)) {
+          certificateError ??= e;
+          break;
+        }
         continue;
       }
       await response.body?.cancel();
-      // An untrusted certificate is the answer even if plain HTTP then answers on that port:
-      // never fall back from https to http with credentials.
-      if (certificateError) break;
       if (response.status === 401) {
         this.#auth.setChallenge(parseChallenges(response.headers.get("www-authenticate") ?? "")[0]);
       } else if (response.status === 400 && scheme === "https" && candidates.length > 1) {
@@ -170,6 +174,7 @@ export class RegistryClient {
       try {
         response = await this.#fetch(url, { method: request.method, headers, body }, false);
       } catch (e) {
+        if (e instanceof ArtifactError) throw e; // refused by the client itself (a URL scheme)
         if (request.retry !== false && attempt < this.#policy.attempts && isRetryableError(e)) {
           await this.#wait(attempt, null, request.method, url);
           continue;
@@ -184,6 +189,7 @@ export class RegistryClient {
           throw new ArtifactError(`too many redirects for ${redact(request.url)}`);
         }
         url = new URL(response.headers.get("location")!, url).href;
+        requireHttpUrl(url, this.registry);
         attempt--;
         continue;
       }
@@ -232,9 +238,8 @@ export class RegistryClient {
 
   /** fetch with TLS options and the debug trace; `retry` retries network errors here. */
   async #fetch(url: string, init: RequestInit, retry: boolean): Promise<Response> {
-    // Every request passes here (pings, redirects, token realms, upload
-    // locations, Link pages): fetch would read file: or data: URLs itself.
-    refuseNonHttpUrl(this.registry, url);
+    // Every request passes here: the one place that refuses file:, data:, blob: and the rest.
+    requireHttpUrl(url, this.registry);
     const client = await this.#httpClient();
     for (let attempt = 1;; attempt++) {
       const started = performance.now();
@@ -282,9 +287,11 @@ export class RegistryClient {
    */
   async failure(response: Response, what: string): Promise<never> {
     const detail = await errorDetail(response);
-    // Scrubbed raw, before whitespace and control characters are folded: a tab in a
-    // password folded to a space would no longer match.
-    detail.message = foldWhitespace(await this.#auth.scrub(detail.message));
+    // Secrets are scrubbed from the raw text, before whitespace is folded (a tab in a
+    // password would otherwise become a space and escape the match).
+    detail.message = (await this.#auth.scrub(detail.message))
+      // deno-lint-ignore no-control-regex
+      .replace(/[\s\x00-\x1f\x7f]+/g, " ").slice(0, 300);
     const codes = detail.codes;
     if (codes.includes("MANIFEST_BLOB_UNKNOWN")) {
       // A manifest PUT naming a blob the repository lacks: the blob is what is missing.
@@ -344,35 +351,10 @@ export class RegistryClient {
   }
 }
 
-/** Error answers are read up to this many decoded bytes; the rest is not read at all. */
-const ERROR_BODY_BYTES = 8192;
-
-/**
- * The first `limit` decoded bytes of a body, as text; the rest is cancelled
- * unread (fetch inflates gzip itself: 1 MB on the wire can be 1 GB decoded).
- */
-async function readHead(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value.subarray(0, limit - total));
-      total += Math.min(value.byteLength, limit - total);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-}
-
 async function errorDetail(response: Response): Promise<{ codes: string[]; message: string }> {
   let text = "";
   try {
-    text = await readHead(response, ERROR_BODY_BYTES);
+    text = await readTextCapped(response, BODY_LIMITS.errorBytes, "an error answer", true);
   } catch { /* no body */ }
   try {
     const errors = JSON.parse(text).errors as {
@@ -387,17 +369,11 @@ async function errorDetail(response: Response): Promise<{ codes: string[]; messa
           .filter(Boolean).join(" ");
       return {
         codes: errors.map((e) => String(e.code ?? "")),
-        message: errors.map(describe).filter(Boolean).join("; "),
+        message: errors.map(describe).filter(Boolean).join("; ").slice(0, 4096),
       };
     }
   } catch { /* not JSON */ }
   return { codes: [], message: "" };
-}
-
-/** One line of at most 300 characters: whitespace, C0 and C1 controls folded to a space. */
-function foldWhitespace(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\s\x00-\x1f\x7f-\x9f]+/g, " ").slice(0, 300);
 }
 
 /**
@@ -409,21 +385,6 @@ function answersAsRegistry(response: Response): boolean {
   if (response.status !== 200) return false;
   const type = response.headers.get("content-type") ?? "";
   return !/^text\/html/i.test(type) || response.headers.has("docker-distribution-api-version");
-}
-
-/** Only http: and https: are requested; anything else a registry names is refused. */
-function refuseNonHttpUrl(registry: string, url: string): void {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw new ArtifactError(`${registry} sent an invalid URL; refusing to follow it`);
-  }
-  if (protocol !== "http:" && protocol !== "https:") {
-    throw new ArtifactError(
-      `${registry} pointed to a ${protocol} URL; only http and https URLs are followed`,
-    );
-  }
 }
 
 /** A TLS failure caused by the peer's certificate (untrusted issuer, wrong name, expired). */

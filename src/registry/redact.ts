@@ -53,3 +53,21 @@ export function errorText(error: unknown): string {
 function hideHeaderValues(text: string): string {
   return text.replace(/(invalid header value)\s*:?[\s\S]*$/i, "$1 (not shown)");
 }
+
+/**
+ * The forms in which a secret may come back in a registry's text: as it is,
+ * URL-encoded (encodeURIComponent and form encoding), and base64 without
+ * padding (a prefix match covers padded and unpadded forms).
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set([secret]);
+  forms.add(encodeURIComponent(secret));
+  forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+  forms.add(encodeURI(secret));
+  // base64 of the secret itself (standard and URL alphabets, padded or not).
+  const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(secret)));
+  forms.add(b64);
+  forms.add(b64.replace(/=+$/, ""));
+  forms.add(b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""));
+  return [...forms].filter((f) => f.length >= 4);
+}

@@ -19,7 +19,8 @@ import {
 import { parseJsonObject } from "../oci/parse.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource, RepositoryLocation, Target } from "../target.ts";
-import { isDigestReference, readAll } from "../target.ts";
+import { isDigestReference } from "../target.ts";
+import { BODY_LIMITS, readBodyCapped } from "./bounded_body.ts";
 import { BlobLocations } from "./blob_locations.ts";
 import { resumableBody, tryMount, uploadBlob, type UploadContext } from "./blob_transfer.ts";
 import type { RegistryClient } from "./client.ts";
@@ -102,7 +103,7 @@ export class RegistryTarget implements Target {
         `${what} is ${length} bytes, over the ${LIMITS.manifestBytes}-byte limit`,
       );
     }
-    const bytes = await readAll(response.body ?? [], { bytes: LIMITS.manifestBytes, what });
+    const bytes = await readBodyCapped(response, LIMITS.manifestBytes, what);
     const digest = sha256Digest(bytes);
     if (isDigestReference(reference) && reference !== digest) {
       throw new IntegrityError(`${what}: content digest is ${digest}`);
@@ -233,12 +234,9 @@ export class RegistryTarget implements Target {
       }
       if (response.status !== 200) await this.client.failure(response, `repository ${this.name}`);
       const body = parseJsonObject(
-        await readAll(response.body ?? [], {
-          bytes: LIMITS.manifestBytes,
-          what: `tags of ${this.name}`,
-        }),
+        await readBodyCapped(response, BODY_LIMITS.tagPageBytes, `a tag page of ${this.name}`),
         `tags of ${this.name}`,
-        LIMITS.manifestBytes,
+        BODY_LIMITS.tagPageBytes,
       );
       if (Array.isArray(body.tags)) {
         tags.push(...body.tags.filter((t): t is string => typeof t === "string"));

@@ -23,6 +23,12 @@ export interface RetryPolicy {
    * bytes, before it counts as a dropped connection (and is retried).
    */
   idleMs: number;
+  /**
+   * A floor on a download's average rate: fewer than `bytesPerSecond` over a
+   * window of `windowMs` fails it (a trickle must not keep a pull alive).
+   * Undefined: no floor.
+   */
+  minRate?: { bytesPerSecond: number; windowMs: number };
 }
 
 /**
@@ -41,7 +47,24 @@ export function defaultRetryPolicy(): RetryPolicy {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     idleMs: positiveNumber(Deno.env.get("ARTIFACT_CLI_IDLE_TIMEOUT_MS")) ?? 60_000,
+    minRate: parseMinRate(Deno.env.get("ARTIFACT_CLI_MIN_RATE")),
   };
+}
+
+/**
+ * `ARTIFACT_CLI_MIN_RATE=BYTES/SECONDS`: at least BYTES per second on
+ * average over each window of SECONDS; `0` turns the floor off. Default
+ * (unset or invalid): 1024 bytes/s over 60 s.
+ */
+export function parseMinRate(
+  text: string | undefined,
+): { bytesPerSecond: number; windowMs: number } | undefined {
+  if (text === "0") return undefined;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(text ?? "");
+  if (match && Number(match[1]) > 0 && Number(match[2]) > 0) {
+    return { bytesPerSecond: Number(match[1]), windowMs: Number(match[2]) * 1000 };
+  }
+  return { bytesPerSecond: 1024, windowMs: 60_000 };
 }
 
 function positiveNumber(text: string | undefined): number | undefined {

@@ -6,6 +6,7 @@
 
 import type { Description, ManifestSummary, PlatformEntry } from "../format/describe.ts";
 import { formatBytes } from "./progress.ts";
+import { escapeControl } from "./escape.ts";
 
 /**
  * Render a description as aligned, human-readable lines.
@@ -98,7 +99,7 @@ function distinguishingAnnotations(entries: PlatformEntry[]): string[][] {
     const keys = Object.keys(entry.annotations).filter((key) =>
       new Set(same.map((e) => e.annotations[key])).size > 1
     );
-    return keys.slice(0, 2).map((key) => `${key}=${entry.annotations[key]}`);
+    return keys.slice(0, 2).map((key) => escapeControl(`${key}=${entry.annotations[key]}`));
   });
 }
 
@@ -106,5 +107,8 @@ function annotationLines(lines: string[], annotations: Record<string, string>, i
   const keys = Object.keys(annotations);
   if (!keys.length) return;
   lines.push(`${indent}Annotations:`);
-  for (const key of keys) lines.push(`${indent}  ${key}: ${annotations[key]}`);
+  // Keys and values are the image's: escaped whole, so a newline cannot forge a line.
+  for (const key of keys) {
+    lines.push(`${indent}  ${escapeControl(key)}: ${escapeControl(annotations[key])}`);
+  }
 }

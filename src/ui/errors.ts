@@ -4,8 +4,8 @@
  * @module
  */
 
-import { escapeControls } from "./escape.ts";
 import { ArtifactError, ExitCode } from "../errors.ts";
+import { escapeControl } from "./escape.ts";
 
 /**
  * The message and exit code for an error. Unknown errors (bugs, system
@@ -21,7 +21,7 @@ import { ArtifactError, ExitCode } from "../errors.ts";
  */
 export function describeError(error: unknown, debug: boolean): { line: string; exitCode: number } {
   if (error instanceof ArtifactError) {
-    const line = `error: ${escapeControls(oneLine(error.message))}`;
+    const line = `error: ${oneLine(error.message)}`;
     return {
       line: debug && error.stack ? `${line}\n${error.stack}` : line,
       exitCode: error.exitCode,
@@ -29,14 +29,14 @@ export function describeError(error: unknown, debug: boolean): { line: string; e
   }
   const system = error instanceof Error ? systemErrorLine(error.message) : undefined;
   if (system) {
-    const line = `error: ${escapeControls(system)}`;
+    const line = `error: ${system}`;
     return {
       line: debug && error instanceof Error ? `${line}\n${error.stack}` : line,
       exitCode: 1,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  const line = `error: ${escapeControls(oneLine(message))}`;
+  const line = `error: ${oneLine(message)}`;
   const stack = error instanceof Error ? error.stack : undefined;
   return { line: debug && stack ? `${line}\n${stack}` : line, exitCode: ExitCode.error };
 }
@@ -75,6 +75,7 @@ export function systemErrorLine(message: string): string | undefined {
   return oneLine(`cannot ${action} ${path}${to ? ` to ${to}` : ""}: ${what}`);
 }
 
+/** One line, control characters escaped (messages quote untrusted names and bodies). */
 function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, "; ").trim();
+  return escapeControl(message.replace(/\s*\n\s*/g, "; ").trim());
 }

@@ -1,35 +1,43 @@
 /**
- * Escaping control characters of untrusted text (tar names, annotations, tag
- * names, registry messages) before it reaches a terminal, where an escape
- * sequence could rewrite the screen, the title or the clipboard. As GNU tar
- * prints names: `\n`, `\t`, `\r` by name, every other C0 control, DEL and C1
- * control (U+0080–U+009F) as a backslash and three octal digits.
+ * Escaping of control characters in text output, as GNU tar escapes names:
+ * an untrusted string (a tar name, an annotation, a tag, a registry's
+ * message) must not move the cursor, clear the screen or forge lines.
+ *
+ * C0 characters, DEL and C1 characters (U+0080–U+009F) become `\a \b \t \n
+ * \v \f \r` or a three-digit octal escape of their UTF-8 bytes (`\033`,
+ * `\302\233`). Backslashes are left as they are. JSON output is not escaped
+ * (JSON.stringify already escapes every control character).
  *
  * @module
  */
 
-const NAMED: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r" };
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+const NAMED: Record<string, string> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\v": "\\v",
+  "\f": "\\f",
+  "\r": "\\r",
+};
 
 /**
- * `text` with every control character escaped, newlines included.
+ * `text` with every control character escaped.
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
- * import { escapeControls } from "./escape.ts";
- * assert.equal(escapeControls("a\u001b[31mb\n"), "a\\033[31mb\\n");
+ * import { escapeControl } from "./escape.ts";
+ * console.assert(escapeControl("a\x1b[2Jb\n") === "a\\033[2Jb\\n");
  * ```
  */
-export function escapeControls(text: string): string {
-  return text.replace(
-    CONTROLS,
-    (c) => NAMED[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`,
-  );
+export function escapeControl(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
+    NAMED[c] ??
+      [...new TextEncoder().encode(c)].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join(""));
 }
 
-/** Escape each line of `text`, keeping its line breaks (output of several lines). */
+/** Every line of `text` escaped, the line breaks between them kept. */
 export function escapeLines(text: string): string {
-  return text.split("\n").map(escapeControls).join("\n");
+  return text.split("\n").map(escapeControl).join("\n");
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { escapeControls, escapeLines } from "./escape.ts";
+import { escapeControl, escapeLines } from "./escape.ts";
 
 /** `--format` values. */
 export type OutputFormat = "text" | "json";
@@ -42,21 +42,22 @@ export class Ui {
     return this.options.format === "json";
   }
 
-  /** Print the command's result: `value` as JSON, or `text` lines. */
-  result(value: unknown, text: string): void {
-    // Text lines carry untrusted names: controls are escaped; JSON stays exact JSON.
-    const out = this.json
-      ? `${JSON.stringify(value, null, 2)}\n`
-      : text
-      ? `${escapeLines(text)}\n`
-      : "";
+  /**
+   * Print the command's result: `value` as JSON, or `text` lines. Text is
+   * escaped here, at the one boundary: control characters of an array's
+   * element (one line each, e.g. untrusted names) are all escaped, line
+   * breaks included; in a string every line is escaped and the breaks kept.
+   */
+  result(value: unknown, text: string | string[]): void {
+    const lines = typeof text === "string" ? escapeLines(text) : text.map(escapeControl).join("\n");
+    const out = this.json ? `${JSON.stringify(value, null, 2)}\n` : lines ? `${lines}\n` : "";
     if (out) this.#write(this.stdout, out);
   }
 
   /** A warning line on stderr (kept with --quiet only in --debug). */
   warn(message: string): void {
     if (this.options.quiet && !this.options.debug) return;
-    this.#write(this.stderr, `warning: ${escapeControls(message)}\n`);
+    this.#write(this.stderr, `warning: ${escapeControl(message)}\n`);
   }
 
   /** An informational line on stderr. */
