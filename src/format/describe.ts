@@ -56,6 +56,8 @@ export interface ManifestSummary {
   platform: string | null;
   annotations: Annotations;
   layers: LayerSummary[];
+  /** Why the config was set aside (not a valid image config), or null. */
+  configWarning: string | null;
 }
 
 /** What `describe` reports. */
@@ -136,6 +138,7 @@ export async function describe(
       parsed: { kind: "manifest", manifest: selected.manifest },
       config: selected.config,
       format: selected.format,
+      configWarning: selected.configWarning,
     });
   } catch (e) {
     if (!(e instanceof ArtifactError)) throw e;
@@ -175,6 +178,7 @@ function summarise(inspected: Inspected): ManifestSummary {
     },
     platform: config?.os && config.architecture ? formatPlatform(config) : null,
     annotations: manifest.annotations ?? {},
+    configWarning: inspected.configWarning ?? null,
     layers: manifest.layers.map((layer): LayerSummary => {
       const base = {
         mediaType: layer.mediaType,

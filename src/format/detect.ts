@@ -17,6 +17,12 @@ export type FormatKind =
   | "artifact-cli"
   /** An index pushed by artifact-cli with `--platform`. */
   | "artifact-cli-index"
+  /** A manifest pushed by the Go educates artifact-cli (config `{}`, one tar+gzip layer). */
+  | "artifact-cli-go"
+  /** The index the Go educates artifact-cli always pushes (one entry per platform). */
+  | "artifact-cli-go-index"
+  /** A Helm chart (`helm push`): pulled as NAME-VERSION.tgz. */
+  | "helm-chart"
   /** A Carvel imgpkg image (`imgpkg push -i`). */
   | "imgpkg-image"
   /** A Carvel imgpkg bundle (`imgpkg push -b`). */
@@ -43,7 +49,31 @@ export interface DetectedFormat {
   attestations?: boolean;
   /** For artifacts: the artifact type (`artifactType`, else the config media type). */
   artifactType?: string;
+  /** For Helm charts: the chart's name and version (from its config). */
+  chart?: HelmChart;
 }
+
+/** A Helm chart's name and version, as its config gives them. */
+export interface HelmChart {
+  name: string;
+  version: string;
+}
+
+/** Facts about the config that the manifest alone does not show. */
+export interface ConfigFacts {
+  /** The config's text when it is short and not a valid image config (e.g. `{}`). */
+  configShape?: string;
+  /** The chart named by a Helm config. */
+  chart?: HelmChart;
+}
+
+/** Helm's config media type (the chart's Chart.yaml metadata as JSON). */
+export const HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json";
+/** The title the Go educates artifact-cli gives every manifest and index it pushes. */
+export const GO_CLI_TITLE = "artifact-cli artifact";
+/** Annotation the Go artifact-cli sets to `os/arch` on each manifest (and, shared, on the index). */
+export const GO_CLI_PLATFORM_ANNOTATION = "org.opencontainers.image.platform";
+const TITLE = "org.opencontainers.image.title";
 
 /** Annotation buildx puts on attestation manifests in an index. */
 export const REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type";
@@ -108,6 +138,17 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
       attestations: attestations.length > 0,
     };
   }
+  if (index.annotations?.[TITLE] === GO_CLI_TITLE) {
+    return {
+      kind: "artifact-cli-go-index",
+      label: "artifact-cli (Go) multi-platform push",
+      evidence: [
+        `index annotation ${TITLE}: ${GO_CLI_TITLE} (what the Go educates artifact-cli writes)`,
+        platformLine,
+      ],
+      attestations: attestations.length > 0,
+    };
+  }
   if (index.mediaType === DOCKER.manifestList) {
     return {
       kind: "docker-manifest-list",
@@ -156,6 +197,7 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
 export function detectManifestFormat(
   manifest: ImageManifest,
   config?: ImageConfig,
+  facts: ConfigFacts = {},
 ): DetectedFormat {
   const mediaType = manifest.mediaType ?? `${OCI.manifest} (implied)`;
   const configType = manifest.config.mediaType;
@@ -177,6 +219,32 @@ export function detectManifestFormat(
     };
     if (artifactType) format.artifactType = artifactType;
     return format;
+  }
+  if (configType === HELM_CONFIG && facts.chart) {
+    const { name, version } = facts.chart;
+    return {
+      kind: "helm-chart",
+      label: `Helm chart ${name} ${version}`,
+      evidence: [
+        `config media type ${HELM_CONFIG}`,
+        `config name ${JSON.stringify(name)}, version ${JSON.stringify(version)}`,
+      ],
+      artifactType: configType,
+      chart: facts.chart,
+    };
+  }
+  if (manifest.annotations?.[TITLE] === GO_CLI_TITLE) {
+    const evidence = [
+      `manifest annotation ${TITLE}: ${GO_CLI_TITLE} (what the Go educates artifact-cli writes)`,
+    ];
+    const platform = manifest.annotations[GO_CLI_PLATFORM_ANNOTATION];
+    if (platform) evidence.push(`manifest annotation ${GO_CLI_PLATFORM_ANNOTATION}: ${platform}`);
+    if (facts.configShape !== undefined) {
+      evidence.push(
+        `config ${JSON.stringify(facts.configShape)} under ${configType}: not an image config`,
+      );
+    }
+    return { kind: "artifact-cli-go", label: "artifact-cli (Go) push", evidence };
   }
   if (artifactType) {
     return {

@@ -22,6 +22,12 @@ export interface Inspected {
   /** The image config, for manifests whose config is an image config. */
   config?: ImageConfig;
   format: DetectedFormat;
+  /**
+   * Set when the config claims to be an image config but is not a valid one
+   * (the Go artifact-cli writes `{}`): pull warns once and applies the layers
+   * anyway; only the config's size limit and digest stay strict.
+   */
+  configWarning?: string;
 }
 
 /**
@@ -41,6 +47,8 @@ export async function inspect(target: Target, descriptor: Descriptor): Promise<I
   }
   const configDescriptor = parsed.manifest.config;
   let config: ImageConfig | undefined;
+  let configWarning: string | undefined;
+  let configShape: string | undefined;
   if (isImageConfigMediaType(configDescriptor.mediaType)) {
     if (configDescriptor.size > LIMITS.configBytes) {
       throw new ParseError(
@@ -48,13 +56,26 @@ export async function inspect(target: Target, descriptor: Descriptor): Promise<I
         "config.size",
       );
     }
-    config = parseImageConfig(await readAll(await target.fetchBlob(configDescriptor)));
+    const configBytes = await readAll(await target.fetchBlob(configDescriptor));
+    try {
+      config = parseImageConfig(configBytes);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      configWarning = `config ${
+        configDescriptor.digest.slice(0, 19)
+      } is not a valid image config (${e.message}); applying the layers without it`;
+      configShape = configBytes.byteLength <= 64
+        ? new TextDecoder().decode(configBytes).trim()
+        : undefined;
+    }
   }
-  return {
+  const inspected: Inspected = {
     descriptor,
     bytes,
     parsed,
     config,
-    format: detectManifestFormat(parsed.manifest, config),
+    format: detectManifestFormat(parsed.manifest, config, { configShape }),
   };
+  if (configWarning) inspected.configWarning = configWarning;
+  return inspected;
 }

@@ -46,6 +46,8 @@ export interface SelectedManifest {
   config?: ImageConfig;
   /** What the chosen manifest is. */
   format: DetectedFormat;
+  /** Set when the chosen manifest's config is not a valid image config (pull warns once). */
+  configWarning?: string;
   /** The platform of the index entry that was followed, if any. */
   platform?: Platform;
   /** The index the manifest was chosen from (the outermost), if any. */
@@ -87,7 +89,7 @@ export async function selectFrom(
   const { descriptor, bytes, parsed, config, format } = inspected;
   if (parsed.kind === "manifest") {
     if (platform && depth === 0) checkSinglePlatform(config, platform, target.name);
-    return {
+    const selected: SelectedManifest = {
       descriptor,
       manifest: parsed.manifest,
       bytes,
@@ -96,6 +98,8 @@ export async function selectFrom(
       reason: singleReason(format),
       ambiguity: null,
     };
+    if (inspected.configWarning) selected.configWarning = inspected.configWarning;
+    return selected;
   }
   if (depth >= LIMITS.indexDepth) {
     throw new ParseError(

@@ -108,6 +108,7 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
   const selected = await selectManifest(target, resolved, options.platform);
   const layers = selected.manifest.layers;
   if (selected.ambiguity) options.onWarning?.(ambiguityWarning(target.name, selected.ambiguity));
+  if (selected.configWarning) options.onWarning?.(selected.configWarning);
   const plan = planLayers(selected.manifest, selected.format);
   for (const planned of plan) {
     if (planned.action === "skip") {
