@@ -72,7 +72,7 @@ export async function* packTar(
     if (entry.type !== "file" || entry.size === 0) continue;
 
     if (entry.size > SMALL_FILE) {
-      const file = openForPack(entry.source);
+      const file = openForPack(entry);
       try {
         let remaining = entry.size;
         while (remaining > 0) {
@@ -127,26 +127,56 @@ const SMALL_FILE = 64 * 1024;
  */
 function smallContent(entry: TreeEntry): Uint8Array[] {
   if (entry.type !== "file" || entry.size === 0 || entry.size > SMALL_FILE) return [];
-  let data: Uint8Array;
+  const file = openForPack(entry);
   try {
-    data = Deno.readFileSync(entry.source);
+    // One byte more than listed tells a file that grew from one that did not.
+    const data = new Uint8Array(entry.size + 1);
+    let fill = 0;
+    while (fill < data.byteLength) {
+      const n = file.readSync(data.subarray(fill));
+      if (n === null || n === 0) break;
+      fill += n;
+    }
+    if (fill !== entry.size) throw changed(entry.source, fill < entry.size ? "shrank" : "grew");
+    return [data.subarray(0, entry.size)];
   } catch (e) {
+    if (e instanceof ArtifactError) throw e;
     throw new ArtifactError(`cannot read ${entry.source}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    file.close();
   }
-  if (data.byteLength !== entry.size) {
-    throw changed(entry.source, data.byteLength < entry.size ? "shrank" : "grew");
-  }
-  return [data];
 }
 
 function changed(path: string, how: "shrank" | "grew"): ArtifactError {
   return new ArtifactError(`${path} ${how} while it was being read; push again`);
 }
 
-function openForPack(path: string): Deno.FsFile {
+/**
+ * Open a listed file and check that it is still the file the walk listed:
+ * opening follows links, so a name swapped for a link to a file outside the
+ * tree (even one of the same size) is caught by its device and inode.
+ */
+function openForPack(entry: TreeEntry): Deno.FsFile {
+  const path = entry.source;
+  let file: Deno.FsFile;
   try {
-    return Deno.openSync(path, { read: true });
+    file = Deno.openSync(path, { read: true });
   } catch (e) {
     throw new ArtifactError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
+  let info: Deno.FileInfo;
+  try {
+    info = file.statSync();
+  } catch (e) {
+    file.close();
+    throw new ArtifactError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const expected = entry.identity;
+  if (!info.isFile || (expected && (info.dev !== expected.dev || info.ino !== expected.ino))) {
+    file.close();
+    throw new ArtifactError(
+      `${path} was replaced while it was being pushed (it is no longer the file that was listed); push again`,
+    );
+  }
+  return file;
 }

@@ -23,6 +23,12 @@ export interface TreeEntry {
   linkTarget?: string;
   /** Where the entry is on disk. */
   source: string;
+  /**
+   * Device and inode of a regular file as the walk saw it: the packer reads
+   * the file later and refuses it when what it opened is another file (a
+   * name swapped for a link to something outside the tree in between).
+   */
+  identity?: { dev: number; ino: number };
 }
 
 /** Options for {@link collectTree}. */
@@ -138,7 +144,15 @@ function walkDirectory(
 }
 
 function fileEntry(path: string, source: string, info: Deno.FileInfo): TreeEntry {
-  return { path, type: "file", mode: info.mode! & 0o7777, size: info.size, source };
+  const entry: TreeEntry = {
+    path,
+    type: "file",
+    mode: info.mode! & 0o7777,
+    size: info.size,
+    source,
+  };
+  if (info.ino !== null && info.dev !== null) entry.identity = { dev: info.dev, ino: info.ino };
+  return entry;
 }
 
 /**
