@@ -35,10 +35,21 @@ export function installInterruptHandlers(): void {
   installed = true;
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     Deno.addSignalListener(signal, () => {
-      for (const path of [...registered].reverse()) removeSync(path);
+      removeRegisteredTemporaries();
       console.error(`error: interrupted (${signal}); temporary files removed`);
       Deno.exit(code);
     });
+  }
+}
+
+/**
+ * Remove everything registered with {@link removeOnInterrupt}, newest first.
+ * For any exit that skips the normal cleanup: a signal, an expired `--timeout`.
+ */
+export function removeRegisteredTemporaries(): void {
+  for (const path of [...registered].reverse()) {
+    removeSync(path);
+    registered.delete(path);
   }
 }
 

@@ -435,7 +435,8 @@ Deno.test("a trickling blob fails at the average-rate floor, not after the whole
 Deno.test("--timeout bounds the whole operation: one line, exit 1; a bad duration is a usage error", async () => {
   await using dir = await tempDir();
   await using registry = await tricklingRegistry(200);
-  const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_MIN_RATE: "0" };
+  await Deno.mkdir(`${dir.path}/tmp`);
+  const env = { ...isolatedEnv(dir.path), ARTIFACT_CLI_MIN_RATE: "0", TMPDIR: `${dir.path}/tmp` };
   const out = `${dir.path}/out`;
   const result = await runBounded(
     ["pull", `${registry.host}/app:v1`, "-o", out, "--plain-http", "--timeout", "2s"],
@@ -444,7 +445,14 @@ Deno.test("--timeout bounds the whole operation: one line, exit 1; a bad duratio
   );
   assert.equal(result.signal, null, "killed: --timeout did not end the pull");
   assert.equal(result.code, 1, result.stderr);
-  assert.equal(result.stderr.trim(), "error: timed out after 2s");
+  assert.equal(result.stderr.trim(), "error: timed out after 2s; temporary files removed");
+  // Nothing of the pull is left: no temp output next to `out`, nothing in TMPDIR.
+  const left = [...Deno.readDirSync(dir.path)].map((e) => e.name);
+  const ours = left.filter((n) => !["cache", "tmp", ".cache"].includes(n));
+  assert.deepEqual(ours, [], `left behind: ${ours}`);
+  const inTmp = [...Deno.readDirSync(`${dir.path}/tmp`)].map((e) => e.name)
+    .filter((n) => !n.startsWith("artifact-cli-") || n.includes("tmp"));
+  assert.deepEqual(inTmp, []);
   for (const bad of ["5", "5x", "-1s", "1.5s", "s", "0s", " 5s", "1d"]) {
     const usage = await runBounded(
       ["pull", `${registry.host}/app:v1`, "-o", out, "--plain-http", "--timeout", bad],

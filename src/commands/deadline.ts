@@ -7,6 +7,7 @@
  */
 
 import { UsageError } from "../errors.ts";
+import { removeRegisteredTemporaries } from "../interrupt.ts";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -30,14 +31,18 @@ export function parseDuration(text: string, flag = "--timeout"): number {
 }
 
 /**
- * End the process with one line and exit 1 when `text` has passed. The timer
+ * End the process with one line and exit 1 when `text` has passed, removing
+ * the temporary files an interrupt would remove. The timer
  * does not keep the process alive: a command that finishes earlier exits as usual.
  */
 export function startDeadline(text: string): void {
   const ms = parseDuration(text);
   const timer = setTimeout(() => {
-    const line = new TextEncoder().encode(`error: timed out after ${text}\n`);
+    const line = new TextEncoder().encode(
+      `error: timed out after ${text}; temporary files removed\n`,
+    );
     try {
+      removeRegisteredTemporaries();
       Deno.stderr.writeSync(line);
     } finally {
       Deno.exit(1);
