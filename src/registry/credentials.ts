@@ -21,6 +21,8 @@ import { dirname, join } from "node:path";
 import { AuthError } from "../errors.ts";
 import { writeFileAtomic } from "../layout/atomic.ts";
 import { isDockerHub } from "../reference.ts";
+import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
+import { runCredentialHelper } from "./credential_helper.ts";
 
 /** Credentials for one registry. Never printed. */
 export interface Credential {
@@ -83,14 +85,23 @@ function podmanAuthPaths(): string[] {
   return paths;
 }
 
-async function readConfig(path: string): Promise<DockerConfig | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw new AuthError(`cannot read ${path}: ${(e as Error).message}`);
+/** Where a credential file's name came from, for error lines. */
+function configSource(path: string): string {
+  if (path === Deno.env.get("REGISTRY_AUTH_FILE")) return "REGISTRY_AUTH_FILE";
+  if (path === dockerConfigPath()) {
+    return Deno.env.get("DOCKER_CONFIG") ? "DOCKER_CONFIG" : "docker config";
   }
+  return "podman auth file";
+}
+
+async function readConfig(path: string): Promise<DockerConfig | undefined> {
+  const text = await readNamedTextFile(path, {
+    source: configSource(path),
+    maxBytes: NAMED_FILE_LIMITS.credentialFile,
+    role: "auth",
+    optional: true,
+  });
+  if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text);
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -185,36 +196,11 @@ export async function findCredential(
   return undefined;
 }
 
-async function runHelper(name: string, action: string, input: string): Promise<Deno.CommandOutput> {
-  const program = `docker-credential-${name}`;
-  try {
-    const child = new Deno.Command(program, {
-      args: [action],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(new TextEncoder().encode(input));
-      await writer.close();
-    } catch {
-      // A helper may exit without reading its input (e.g. erase); its exit code tells.
-    }
-    return await child.output();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new AuthError(`credential helper ${program} is configured but not installed`);
-    }
-    throw new AuthError(`credential helper ${program} failed: ${(e as Error).message}`);
-  }
-}
-
 async function helperGet(name: string, registry: string): Promise<Credential | undefined> {
-  const out = await runHelper(name, "get", serverKey(registry));
-  const stdout = new TextDecoder().decode(out.stdout);
+  const out = await runCredentialHelper(name, "get", serverKey(registry));
+  const stdout = out.stdout;
   if (!out.success) {
-    const message = `${stdout} ${new TextDecoder().decode(out.stderr)}`;
+    const message = `${stdout} ${out.stderr}`;
     if (/credentials not found|not found in native keychain/i.test(message)) return undefined;
     throw new AuthError(`credential helper docker-credential-${name} failed (exit ${out.code})`);
   }
@@ -252,7 +238,7 @@ export async function storeCredential(
   }
   let where: string;
   if (helper) {
-    const out = await runHelper(
+    const out = await runCredentialHelper(
       helper,
       "store",
       JSON.stringify({ ServerURL: key, Username: username, Secret: password }),
@@ -280,7 +266,7 @@ export async function eraseCredential(registry: string): Promise<boolean> {
   let removed = false;
   const helper = entryFor(config.credHelpers, registry) ?? config.credsStore;
   if (helper) {
-    const out = await runHelper(helper, "erase", serverKey(registry));
+    const out = await runCredentialHelper(helper, "erase", serverKey(registry));
     removed = out.success;
   }
   for (const key of Object.keys(config.auths ?? {})) {
