@@ -24,6 +24,7 @@ import {
   type PushModeOptions,
   pushPlanned,
   type PushSummary,
+  readAnnotationFile,
   uploadSummary,
 } from "./push_modes.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
@@ -101,7 +102,10 @@ export function pushCommand(): Command {
       }
       checkArgumentOrder(reference, inputs);
       const ref = parseReference(reference, { ociLayout: opts.ociLayout });
-      const plan = planPush(inputs, opts, parseAnnotations(opts.annotation));
+      const annotationFile = opts.annotationFile
+        ? await readAnnotationFile(opts.annotationFile)
+        : {};
+      const plan = planPush(inputs, opts, parseAnnotations(opts.annotation), annotationFile);
       checkPushInputs(plan, inputs);
       const started = performance.now();
       const progress = progressFor(ui.options);

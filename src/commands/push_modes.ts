@@ -14,6 +14,7 @@ import type { LayerPushOptions } from "../push/options.ts";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseJsonObject } from "../oci/parse.ts";
+import { NAMED_FILE_LIMITS, readNamedFile } from "../fs/named_file.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { type ArtifactInput, MANIFEST_KEY, pushArtifact } from "../push/push_artifact.ts";
 import { parsePlatformTrees, type PlatformTree, pushPlatforms } from "../push/push_platforms.ts";
@@ -104,9 +105,10 @@ export function planPush(
   inputs: string[],
   opts: PushModeOptions,
   annotations: Annotations,
+  annotationFile: Record<string, Annotations> = {},
 ): PushPlan {
   if (opts.platforms) opts = { ...opts, platform: [...opts.platform ?? [], ...opts.platforms] };
-  const fileAnnotations = opts.annotationFile ? readAnnotationFile(opts.annotationFile) : {};
+  const fileAnnotations = { ...annotationFile };
   const merged = { ...fileAnnotations[MANIFEST_KEY], ...annotations };
   delete fileAnnotations[MANIFEST_KEY];
   const args = inputs.map(splitMediaType);
@@ -218,16 +220,15 @@ export function uploadSummary(
 }
 
 /** Read an oras annotation file: an object of objects of strings. */
-export function readAnnotationFile(path: string): Record<string, Annotations> {
-  let bytes: Uint8Array;
-  try {
-    bytes = Deno.readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`--annotation-file ${path}: ${(e as Error).message}`);
-  }
+export async function readAnnotationFile(path: string): Promise<Record<string, Annotations>> {
+  const bytes = (await readNamedFile(path, {
+    source: "--annotation-file",
+    maxBytes: NAMED_FILE_LIMITS.annotationFile,
+    role: "usage",
+  }))!;
   let doc: Record<string, unknown>;
   try {
-    doc = parseJsonObject(bytes, `annotation file ${path}`, 4 * 1024 * 1024);
+    doc = parseJsonObject(bytes, `annotation file ${path}`, NAMED_FILE_LIMITS.annotationFile);
   } catch (e) {
     throw new UsageError(`--annotation-file: ${(e as Error).message}`);
   }

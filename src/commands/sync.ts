@@ -13,7 +13,8 @@ import { lockFor, sync } from "../sync/sync.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
-import { ArtifactError, NotFoundError } from "../errors.ts";
+import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
+import { NotFoundError } from "../errors.ts";
 
 interface SyncOptions extends RegistryFlags {
   config: string;
@@ -21,15 +22,6 @@ interface SyncOptions extends RegistryFlags {
   lockFile?: string;
   updateLock: boolean;
   force: boolean;
-}
-
-async function readText(path: string, what: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw new ArtifactError(`cannot read ${what} ${path}: ${(e as Error).message}`);
-  }
 }
 
 /** The `sync` command. */
@@ -56,7 +48,12 @@ export function syncCommand(): Command {
     )
     .action(async (opts: SyncOptions, command: Command) => {
       const ui = uiFor(command);
-      const text = await readText(opts.config, "config");
+      const text = await readNamedTextFile(opts.config, {
+        source: "sync -c",
+        maxBytes: NAMED_FILE_LIMITS.syncConfig,
+        role: "usage",
+        optional: true,
+      });
       if (text === undefined) throw new NotFoundError(`config file ${opts.config} does not exist`);
       const config = parseSyncConfig(text, opts.config);
       const destination = resolve(
@@ -65,7 +62,12 @@ export function syncCommand(): Command {
       );
       let lock: SyncLock | undefined;
       if (opts.lockFile && !opts.updateLock) {
-        const lockText = await readText(opts.lockFile, "lock file");
+        const lockText = await readNamedTextFile(opts.lockFile, {
+          source: "--lock-file",
+          maxBytes: NAMED_FILE_LIMITS.syncConfig,
+          role: "usage",
+          optional: true,
+        });
         if (lockText !== undefined) lock = parseSyncLock(lockText, opts.lockFile);
       }
       const registry = await registryOptions(opts, ui);

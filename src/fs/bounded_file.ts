@@ -142,8 +142,9 @@ export async function readBoundedFile(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const { file } = await openRegularFile(path, options);
   try {
-    // One byte more than allowed tells "exactly the limit" from "over it".
-    const buffer = new Uint8Array(Math.min(options.maxBytes, 1 << 20) + 1);
+    // Fixed-size chunks (a multiple of 8: some /proc files refuse other
+    // sizes); the running total tells "exactly the limit" from "over it".
+    const buffer = new Uint8Array(64 * 1024);
     const chunks: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     while (true) {

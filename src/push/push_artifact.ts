@@ -12,6 +12,7 @@
  */
 
 import type { LayerPushOptions } from "./options.ts";
+import { NAMED_FILE_LIMITS, readNamedFile } from "../fs/named_file.ts";
 import { createStagingDir } from "./staging.ts";
 import { createHash } from "node:crypto";
 import { basename, normalize, resolve } from "node:path";
@@ -219,9 +220,11 @@ async function configBlob(
       bytes,
     };
   }
-  const info = await statInput(input.path);
-  if (!info.isFile) throw new UsageError(`--config ${input.path} is not a regular file`);
-  const bytes = await Deno.readFile(input.path);
+  const bytes = (await readNamedFile(input.path, {
+    source: "--config",
+    maxBytes: NAMED_FILE_LIMITS.artifactConfig,
+    role: "usage",
+  }))!;
   return {
     descriptor: {
       mediaType: input.mediaType ?? DEFAULT_CONFIG_MEDIA_TYPE,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
 import { ArtifactError, AuthError, IntegrityError, NotFoundError } from "../errors.ts";
 import { Authorizer } from "./auth.ts";
 import { parseChallenges } from "./challenge.ts";
@@ -88,19 +89,18 @@ export class RegistryClient {
 
   async #httpClient(): Promise<Deno.HttpClient | undefined> {
     if (this.#client || !this.options.caFile) return this.#client;
-    let pem: string;
-    try {
-      pem = await Deno.readTextFile(this.options.caFile);
-    } catch (e) {
-      throw new ArtifactError(
-        `cannot read --ca-file ${this.options.caFile}: ${(e as Error).message}`,
-      );
-    }
+    const pem = (await readNamedTextFile(this.options.caFile, {
+      source: "--ca-file",
+      maxBytes: NAMED_FILE_LIMITS.caFile,
+      role: "usage",
+    }))!;
     return this.#client = Deno.createHttpClient({ caCerts: [pem] });
   }
 
   /** Decide the scheme and learn the authentication challenge from `GET /v2/`. */
   async #ping(): Promise<string> {
+    // A --ca-file that cannot be read is the user's error, not an unreachable registry.
+    await this.#httpClient();
     const candidates = this.options.plainHttp
       ? ["http"]
       : isLoopbackRegistry(this.registry) && !this.options.caFile && !this.options.insecure

@@ -9,12 +9,21 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the run (set when `timeoutMs` passed and it was killed). */
+  signal?: Deno.Signal | null;
 }
 
 /** Run `artifact-cli args...` (main.ts under deno) and capture everything. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; entry?: string; stdin?: string } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string>;
+    entry?: string;
+    stdin?: string;
+    /** Kill the run (SIGKILL) after this long: a hang fails the test instead of stalling it. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<CliResult> {
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
@@ -30,9 +39,18 @@ export async function runCli(
     await writer.write(new TextEncoder().encode(options.stdin));
     await writer.close();
   }
+  const timer = options.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
   const out = await child.output();
+  clearTimeout(timer);
   const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+    signal: out.signal,
+  };
 }
 
 /** Run a shell tool (tar, skopeo, ...) and return its output; throws on failure. */
