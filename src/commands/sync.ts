@@ -75,6 +75,7 @@ export function syncCommand(): Command {
         destination,
         lock,
         force: opts.force,
+        protectedFiles: [opts.config, ...opts.lockFile ? [opts.lockFile] : []],
         open: (artifact) => openTarget(artifact.reference, { registry }),
         onWarning: (m) => ui.warn(m),
       });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { compileGlob, type Glob, matchesAny } from "../archive/glob.ts";
 import { UsageError } from "../errors.ts";
 import type { Digest } from "../oci/digest.ts";
@@ -33,6 +33,11 @@ export interface SyncOptions {
   open?: (artifact: SyncArtifact) => Promise<Target>;
   /** Replace non-empty artifact directories that no earlier pull or sync wrote. */
   force?: boolean;
+  /**
+   * Files no artifact directory may hold (the config and the lock file):
+   * replacing such a directory would delete them.
+   */
+  protectedFiles?: string[];
   onWarning?: (message: string) => void;
 }
 
@@ -57,6 +62,7 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
   const results: SyncedArtifact[] = [];
   // Every destination is checked before the first download, so a refusal changes nothing.
   for (const artifact of config.artifacts) {
+    await checkArtifactDirectory(options.destination, artifact.path, options.protectedFiles ?? []);
     await recoverInterrupted(join(options.destination, artifact.path));
     await checkOutputTarget(join(options.destination, artifact.path), { force: options.force });
   }
@@ -74,6 +80,7 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
     const target = await (options.open ?? ((a: SyncArtifact) => openTarget(a.reference)))(artifact);
     try {
       const out = join(options.destination, artifact.path);
+      await makeRealDirectories(options.destination, dirname(artifact.path));
       const synced = await replaceDirectory(out, async (dir) => {
         const full = join(dir, ".artifact-cli-full");
         const result = await pull(target, {
@@ -96,6 +103,71 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
     }
   }
   return results;
+}
+
+/**
+ * Refuse an artifact directory that a link would put outside the destination
+ * (any existing component below the destination that is not a real
+ * directory), and one that holds the config or the lock file.
+ */
+async function checkArtifactDirectory(
+  destination: string,
+  path: string,
+  protectedFiles: readonly string[],
+): Promise<void> {
+  let at = destination;
+  for (const part of path === "." ? [] : path.split("/")) {
+    at = join(at, part);
+    const info = await Deno.lstat(at).catch(() => undefined);
+    if (!info) break;
+    if (!info.isDirectory) {
+      throw new UsageError(
+        `sync: ${at} is ${info.isSymlink ? "a symbolic link" : "not a directory"}; ` +
+          `artifact path ${
+            JSON.stringify(path)
+          } must lie in real directories under the destination`,
+      );
+    }
+  }
+  const out = join(await realPrefix(destination), path);
+  for (const file of protectedFiles) {
+    const real = join(await realPrefix(dirname(file)), basename(file));
+    if (real === out || real.startsWith(`${out}/`) || out === "/") {
+      throw new UsageError(
+        `sync: artifact path ${JSON.stringify(path)} would replace ${out}, which holds ${file}; ` +
+          `give each artifact its own subdirectory`,
+      );
+    }
+  }
+}
+
+/** The real path of `path`, or of its longest existing ancestor with the rest appended. */
+async function realPrefix(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await Deno.realPath(absolute);
+  } catch {
+    const parent = dirname(absolute);
+    return parent === absolute ? absolute : join(await realPrefix(parent), basename(absolute));
+  }
+}
+
+/** Create `destination/rel` one real directory at a time, refusing any link met on the way. */
+async function makeRealDirectories(destination: string, rel: string): Promise<void> {
+  await Deno.mkdir(destination, { recursive: true });
+  let at = destination;
+  for (const part of rel === "." ? [] : rel.split("/")) {
+    at = join(at, part);
+    try {
+      await Deno.mkdir(at);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    const info = await Deno.lstat(at);
+    if (!info.isDirectory) {
+      throw new UsageError(`sync: ${at} is not a real directory; refusing to write through it`);
+    }
+  }
 }
 
 /** The lock file for a sync result. */
