@@ -146,8 +146,11 @@ function parseLayoutReference(body: string, text: string): LayoutReference {
     }
     path = path.slice(0, at);
   }
+  // Any ':' in the path starts the tag, even when a '/' follows it: taking
+  // `oci:L:../../evil` as the directory `L:../../evil` would create a layout
+  // two levels up. A path with a ':' of its own needs a tag after it.
   const colon = path.lastIndexOf(":");
-  if (colon > path.lastIndexOf("/")) {
+  if (colon >= 0) {
     tag = path.slice(colon + 1);
     if (!TAG.test(tag)) {
       throw new UsageError(

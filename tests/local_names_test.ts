@@ -39,3 +39,21 @@ for (
     await assert.rejects(Deno.lstat(join(dir.path, "store")), Deno.errors.NotFound);
   });
 }
+
+Deno.test("push oci:L:../../evil is refused before any layout is created", async () => {
+  const cwd = await Deno.makeTempDir();
+  const inner = `${cwd}/a/b`;
+  await Deno.mkdir(inner, { recursive: true });
+  await Deno.writeTextFile(`${inner}/x.txt`, "x\n");
+  for (const ref of ["oci:L:../../evil", "oci:L:../escape/x", "oci:L:.."]) {
+    const result = await runCli(["push", ref, "x.txt"], { cwd: inner });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /invalid tag/);
+  }
+  const left: string[] = [];
+  for (const dir of [cwd, `${cwd}/a`, inner]) {
+    for (const e of Deno.readDirSync(dir)) left.push(`${dir.slice(cwd.length)}/${e.name}`);
+  }
+  assert.deepEqual(left.sort(), ["/a", "/a/b", "/a/b/x.txt"]);
+  await Deno.remove(cwd, { recursive: true });
+});

@@ -60,10 +60,15 @@ Deno.test("oci: references keep the path and split tag or digest", () => {
     path: "./store",
     tag: "v1",
   });
-  assert.deepEqual(parseReference("oci:/tmp/a:b/store"), {
+  // A ':' in the path always starts the tag: a path with one of its own ends in a tag.
+  assert.deepEqual(parseReference("oci:/tmp/a:b/store:v1"), {
     kind: "layout",
     path: "/tmp/a:b/store",
+    tag: "v1",
   });
+  for (const text of ["oci:/tmp/a:b/store", "oci:L:../../evil", "oci:L:a/b", "oci:L:.."]) {
+    assert.throws(() => parseReference(text), /invalid tag/, text);
+  }
   assert.deepEqual(parseReference(`oci:store@${DIGEST}`), {
     kind: "layout",
     path: "store",
