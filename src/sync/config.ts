@@ -17,6 +17,7 @@
  */
 
 import { parse, stringify } from "yaml";
+import { compileGlob } from "../archive/glob.ts";
 import { UsageError } from "../errors.ts";
 import { parsePlatform, type Platform } from "../oci/platform.ts";
 import { parseReference, type Reference } from "../reference.ts";
@@ -160,6 +161,15 @@ function globList(
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
     return fail(where, "expected a list of globs");
   }
+  // Compiled here only to refuse a bad glob before anything is pulled.
+  (value as string[]).forEach((glob, i) => {
+    try {
+      compileGlob(glob);
+    } catch (e) {
+      if (e instanceof UsageError) fail(`${where}[${i}]`, e.message);
+      throw e;
+    }
+  });
   return value as string[];
 }
 
