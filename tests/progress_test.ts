@@ -88,3 +88,27 @@ Deno.test("--verbose without a terminal prints one line per finished task; --qui
   assert.equal(lines[1], "sha256:def  already present");
   assert.equal(lines[2], "Pushed x");
 });
+
+Deno.test("progress labels from content have control characters escaped on the terminal", () => {
+  const hostile = "evil\x1b]0;owned\x07\x1b[2Jname\r\n\x9b31m.txt";
+  {
+    const out = sink();
+    const progress = createProgress({
+      enabled: true,
+      out,
+      columns: 200,
+      color: false,
+      intervalMs: 1e6,
+    });
+    const task = progress.task(hostile, 10);
+    task.add(10);
+    task.done();
+    progress.close("done");
+    // The only escape sequences left are the drawer's own cursor moves.
+    // deno-lint-ignore no-control-regex
+    const text = out.text().replace(/\x1b\[\d*[AJK]/g, "");
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(text, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    assert.match(text, /evil\\033\]0;owned\\a\\033\[2Jname\\r\\n\\302\\23331m\.txt/);
+  }
+});

@@ -7,6 +7,7 @@
  */
 
 import { observeBytes } from "../byte_streams.ts";
+import { escapeControl } from "./escape.ts";
 
 /** One tracked transfer. */
 export interface ProgressTask {
@@ -97,7 +98,9 @@ export function progressFor(
 class LineProgress implements Progress {
   constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
 
-  task(label: string, total?: number): ProgressTask {
+  task(rawLabel: string, total?: number): ProgressTask {
+    // Labels carry names from content (layer titles, file names): escape them.
+    const label = escapeControl(rawLabel);
     const started = performance.now();
     let bytes = 0;
     let ended = false;
@@ -145,7 +148,9 @@ class TerminalProgress implements Progress {
     Deno.unrefTimer(this.#timer);
   }
 
-  task(label: string, total?: number): ProgressTask {
+  task(rawLabel: string, total?: number): ProgressTask {
+    // Labels carry names from content (layer titles, file names): escape them.
+    const label = escapeControl(rawLabel);
     const state: TaskState = { label, total, bytes: 0, started: performance.now() };
     this.#live.add(state);
     // Show the bar at once, so even a short transfer is visible while it runs.
