@@ -4,6 +4,7 @@ import { copyGraph } from "../src/copy/copy.ts";
 import { ArtifactError, NotFoundError } from "../src/errors.ts";
 import { OciLayout } from "../src/layout/oci_layout.ts";
 import { sha256Digest } from "../src/oci/digest.ts";
+import { LIMITS } from "../src/oci/limits.ts";
 import { MANIFEST_ACCEPT, OCI } from "../src/oci/media_types.ts";
 import type { Descriptor } from "../src/oci/types.ts";
 import type { Target } from "../src/target.ts";
@@ -245,4 +246,38 @@ Deno.test("copy reports an index cycle instead of walking it", async () => {
   assert.equal(fetches, 2);
   // Nothing was pushed (the layout's blob directory is empty).
   assert.deepEqual([...Deno.readDirSync(join(dir.path, "blobs", "sha256"))], []);
+});
+
+Deno.test("copy counts depth on the longest path, also for a manifest first reached near the root", async () => {
+  await using dir = await tempDir();
+  const source = await OciLayout.open(join(dir.path, "src"), { create: true });
+  const config = await storeBlob(source, json({}), OCI.config);
+  const image = await storeManifest(
+    source,
+    json({ schemaVersion: 2, mediaType: OCI.manifest, config, layers: [] }),
+    OCI.manifest,
+  );
+  const index = (manifests: Descriptor[], tag?: string) =>
+    storeManifest(
+      source,
+      json({ schemaVersion: 2, mediaType: OCI.index, manifests }),
+      OCI.index,
+      tag,
+    );
+  // The image is listed by the root (depth 1) and at the end of a chain of indexes.
+  const chain = async (levels: number) => {
+    let inner = image;
+    for (let i = 0; i < levels; i++) inner = await index([inner]);
+    return inner;
+  };
+  await index([image, await chain(LIMITS.indexDepth - 1)], "ok");
+  await index([image, await chain(LIMITS.indexDepth)], "deep");
+  const destination = await OciLayout.open(join(dir.path, "dst"), { create: true });
+
+  await copyGraph(source, "ok", destination, "ok");
+  await assert.rejects(
+    () => copyGraph(source, "deep", destination, "deep"),
+    (e: Error) => e instanceof ArtifactError && /nested deeper than 4 levels/.test(e.message),
+  );
+  await assert.rejects(() => destination.resolve("deep"), NotFoundError);
 });
