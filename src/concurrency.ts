@@ -44,3 +44,48 @@ export async function mapConcurrent<T, R>(
   if (failed) throw failure;
   return results;
 }
+
+/**
+ * A gate letting at most `n` tasks run at once, for work discovered while
+ * it runs (a graph walk), where {@link mapConcurrent}'s fixed list does not
+ * fit. Tasks wait in arrival order. A task must not wait, while it runs, for
+ * another task of the same gate: with every slot held by such waiters
+ * nothing could start again.
+ *
+ * @example
+ * ```ts
+ * import { limiter } from "./concurrency.ts";
+ * const limit = limiter(2);
+ * let running = 0, peak = 0;
+ * const task = async () => {
+ *   peak = Math.max(peak, ++running);
+ *   await new Promise((r) => setTimeout(r, 1));
+ *   running--;
+ * };
+ * await Promise.all([1, 2, 3, 4].map(() => limit(task)));
+ * console.assert(peak === 2);
+ * ```
+ */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const next = () => {
+    if (active >= n) return;
+    const start = queue.shift();
+    if (start) {
+      active++;
+      start();
+    }
+  };
+  return <T>(task: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        // A task that throws synchronously still frees its slot.
+        Promise.resolve().then(task).then(resolve, reject).finally(() => {
+          active--;
+          next();
+        });
+      });
+      next();
+    });
+}

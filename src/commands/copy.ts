@@ -32,7 +32,7 @@ export function copyCommand(): Command {
       "<destination>",
       "registry/repository[:tag] or oci:PATH[:tag]; tag defaults to the source's",
     )
-    .option("--concurrency <n>", "blobs transferred at once", integerIn(1, 64), 4)
+    .option("--concurrency <n>", "requests (manifests and blobs) at once", integerIn(1, 64), 4)
     .action(async (source: string, destination: string, opts: CopyOptions, command: Command) => {
       const ui = uiFor(command);
       const started = performance.now();

@@ -23,4 +23,6 @@ export const LIMITS = {
   layoutMarkerBytes: 4096,
   /** Deepest nesting of indexes inside indexes. */
   indexDepth: 4,
+  /** Most distinct manifests and blobs one `copy` walks (a hostile index can fan out without end). */
+  copyNodes: 10_000,
 } as const;

@@ -80,6 +80,8 @@ export interface FaultProxy extends AsyncDisposable {
   url: string;
   /** Every request, in order. */
   seen: SeenRequest[];
+  /** Requests being handled now, and the most at once so far (from their head to the answer's end). */
+  inFlight: { current: number; peak: number };
   /** Rules, first match wins; tests may change them between runs. */
   rules: FaultRule[];
   stop(): Promise<void>;
@@ -130,6 +132,7 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
     ? Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(options.caFile)] })
     : undefined;
   const seen: SeenRequest[] = [];
+  const inFlight = { current: 0, peak: 0 };
   const rules = [...(options.rules ?? [])];
   const matched = new Map<FaultRule, number>();
   const connections = new Set<Deno.Conn>();
@@ -163,6 +166,22 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
     }
     const record: SeenRequest = { n: seen.length + 1, method, path, headers };
     seen.push(record);
+    inFlight.peak = Math.max(inFlight.peak, ++inFlight.current);
+    try {
+      await respond(conn, reader, method, path, headers, record);
+    } finally {
+      inFlight.current--;
+    }
+  };
+
+  const respond = async (
+    conn: Deno.Conn,
+    reader: ConnReader,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    record: SeenRequest,
+  ) => {
     const fault = pickFault(method, path);
     record.fault = fault?.kind;
     const body = requestBody(reader, headers);
@@ -312,6 +331,7 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
     host: `127.0.0.1:${port}`,
     url,
     seen,
+    inFlight,
     rules,
     stop,
     [Symbol.asyncDispose]: stop,
