@@ -40,6 +40,17 @@ export interface FetchedManifest {
   bytes: Uint8Array;
 }
 
+/** Options for {@link Target.pushManifest}. */
+export interface PushManifestOptions {
+  /**
+   * The manifest is an entry of an index pushed with it (a platform image, an
+   * attestation): an OCI layout stores it as a blob without an `index.json`
+   * entry, as skopeo and oras write layouts, so only the top-level reference is
+   * listed. Registries store it as any manifest.
+   */
+  child?: boolean;
+}
+
 /** Where content lives: one registry repository, or one OCI layout. */
 export interface Target {
   /** Human-readable location, e.g. `oci:./store` or `localhost:5000/repo`. */
@@ -71,7 +82,12 @@ export interface Target {
   pushBlob(descriptor: Descriptor, source: BlobSource): Promise<void>;
 
   /** Store a manifest, optionally under a tag. */
-  pushManifest(descriptor: Descriptor, bytes: Uint8Array, tag?: string): Promise<void>;
+  pushManifest(
+    descriptor: Descriptor,
+    bytes: Uint8Array,
+    tag?: string,
+    options?: PushManifestOptions,
+  ): Promise<void>;
 
   /** Point a tag at an existing manifest. */
   tag(descriptor: Descriptor, tag: string): Promise<void>;

@@ -28,6 +28,15 @@ Deno.test("copy of a buildx index with attestations registry -> layout -> anothe
     assert.equal(result.code, 0, result.stderr);
     assert.equal(JSON.parse(result.stdout).digest, index.digest, `${from} -> ${to}`);
   }
+  // The layout lists only the copied top-level reference; its children are blobs (as skopeo and oras write it).
+  const airgap = JSON.parse(await Deno.readTextFile(join(dir.path, "airgap", "index.json")));
+  assert.deepEqual(
+    airgap.manifests.map((m: { digest: string; annotations?: Record<string, string> }) => [
+      m.digest,
+      m.annotations?.["org.opencontainers.image.ref.name"],
+    ]),
+    [[index.digest, "v1"]],
+  );
   // Every manifest (images and attestations) and every blob is in the last repository, byte for byte.
   const raw = await runTool("skopeo", [
     "inspect",

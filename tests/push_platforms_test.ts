@@ -198,3 +198,27 @@ Deno.test("skopeo inspect --raw and skopeo copy --all accept our single and mult
   assert.deepEqual(describeTree(root), describeTree(src));
   await runTool("buildah", [...buildah, "rm", container]);
 });
+
+Deno.test("push --platform into a layout lists only the index in index.json; its platform images resolve by digest", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(join(dir.path, "src"));
+  await Deno.writeTextFile(join(dir.path, "src", "a.txt"), "a\n");
+  const push = await runCli(
+    ["push", "oci:store:v1", "src", "--platform", "linux/amd64,linux/arm64", "--format", "json"],
+    { cwd: dir.path },
+  );
+  assert.equal(push.code, 0, push.stderr);
+  const pushed = JSON.parse(push.stdout);
+  const layout = JSON.parse(await Deno.readTextFile(join(dir.path, "store", "index.json")));
+  assert.deepEqual(layout.manifests.map((m: { digest: string }) => m.digest), [pushed.digest]);
+  const index = JSON.parse(
+    await Deno.readTextFile(join(dir.path, "store", "blobs", "sha256", pushed.digest.slice(7))),
+  );
+  const arm = index.manifests.find((m: { platform: { architecture: string } }) =>
+    m.platform.architecture === "arm64"
+  );
+  const pull = await runCli(["pull", `oci:store@${arm.digest}`, "-o", "out"], { cwd: dir.path });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.equal(await Deno.readTextFile(join(dir.path, "out", "a.txt")), "a\n");
+  await runTool("skopeo", ["inspect", "--raw", `oci:${join(dir.path, "store")}:v1`]);
+});

@@ -203,7 +203,9 @@ export async function copyGraph(
           if (await alreadyThere(destination, descriptor, rootTag)) {
             return record(descriptor, "skipped");
           }
-          await destination.pushManifest(descriptor, bytes, rootTag);
+          await destination.pushManifest(descriptor, bytes, rootTag, {
+            child: digest !== root.digest,
+          });
           record(descriptor, "copied");
         });
       })();

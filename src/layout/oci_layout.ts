@@ -31,6 +31,7 @@ import {
   FILE_CHUNK,
   fileStream,
   isDigestReference,
+  type PushManifestOptions,
   readAll,
   type Target,
 } from "../target.ts";
@@ -297,11 +298,17 @@ export class OciLayout implements Target {
     }
   }
 
-  async pushManifest(descriptor: Descriptor, bytes: Uint8Array, tag?: string): Promise<void> {
+  async pushManifest(
+    descriptor: Descriptor,
+    bytes: Uint8Array,
+    tag?: string,
+    options: PushManifestOptions = {},
+  ): Promise<void> {
     await this.pushBlob(descriptor, {
       size: bytes.byteLength,
       open: () => Promise.resolve(ReadableStream.from([bytes])),
     });
+    if (options.child && tag === undefined) return;
     await this.#updateIndex(descriptor, tag);
   }
 

@@ -188,7 +188,7 @@ export async function pushPlatforms(
         const manifest = imageManifest(config.descriptor, [layer.descriptor], {
           annotations: options.annotations,
         });
-        await target.pushManifest(manifest.descriptor, manifest.bytes);
+        await target.pushManifest(manifest.descriptor, manifest.bytes, undefined, { child: true });
         return {
           platform: tree.platform,
           descriptor: manifest.descriptor,

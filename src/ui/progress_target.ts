@@ -83,7 +83,8 @@ export function withProgress(target: Target, progress: Progress): Target {
       await target.pushBlob(descriptor, counted);
       task.done();
     },
-    pushManifest: (descriptor, bytes, tag) => target.pushManifest(descriptor, bytes, tag),
+    pushManifest: (descriptor, bytes, tag, options) =>
+      target.pushManifest(descriptor, bytes, tag, options),
     tag: (descriptor, tag) => target.tag(descriptor, tag),
     listTags: () => target.listTags(),
     close: () => target.close?.(),
