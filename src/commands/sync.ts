@@ -14,7 +14,7 @@ import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
 import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
 
 interface SyncOptions extends RegistryFlags {
   config: string;
@@ -71,12 +71,26 @@ export function syncCommand(): Command {
         if (lockText !== undefined) lock = parseSyncLock(lockText, opts.lockFile);
       }
       const registry = await registryOptions(opts, ui);
+      config.artifacts.forEach((artifact, i) => {
+        if (artifact.insecure && !registry.insecure && !registry.plainHttp) {
+          // Content is data: a config alone cannot lower TLS checks.
+          throw new UsageError(
+            `${opts.config}: artifacts[${i}].image.insecure is true: give --insecure (skip TLS ` +
+              `verification) or --plain-http on the command line to allow it`,
+          );
+        }
+      });
       const results = await sync(config, {
         destination,
         lock,
         force: opts.force,
         protectedFiles: [opts.config, ...opts.lockFile ? [opts.lockFile] : []],
-        open: (artifact) => openTarget(artifact.reference, { registry }),
+        open: (artifact) =>
+          openTarget(artifact.reference, {
+            registry: artifact.credentials
+              ? { ...registry, credentials: { ...artifact.credentials, source: "sync config" } }
+              : registry,
+          }),
         onWarning: (m) => ui.warn(m),
       });
       if (opts.lockFile) {

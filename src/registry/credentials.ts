@@ -38,6 +38,8 @@ export interface Credential {
 export interface ExplicitCredentials {
   username?: string;
   password?: string;
+  /** Where they were given, for messages (default "command line"). */
+  source?: string;
 }
 
 /** Docker Hub's key in config.json and for credential helpers. */
@@ -167,7 +169,11 @@ export async function findCredential(
     if (!explicit.username || explicit.password === undefined) {
       throw new AuthError("--username and --password-stdin must be given together");
     }
-    return { username: explicit.username, password: explicit.password, source: "command line" };
+    return {
+      username: explicit.username,
+      password: explicit.password,
+      source: explicit.source ?? "command line",
+    };
   }
   const envUser = Deno.env.get("ARTIFACT_CLI_USERNAME");
   const envPassword = Deno.env.get("ARTIFACT_CLI_PASSWORD");

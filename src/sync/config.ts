@@ -13,6 +13,22 @@
  *     newRootPath: docs            # optional: this directory becomes `path`
  * ```
  *
+ * The Go educates artifact-cli's shape (also in Educates workshop
+ * definitions) is read as well: the list under `spec`, `spec.dest` for the
+ * destination, `image` as `{url, username, password, insecure}`, `path`
+ * optional (the destination itself). Globs starting with `/` are relative to
+ * the artifact's root in both shapes.
+ *
+ * ```yaml
+ * spec:
+ *   dest: ./workshops
+ *   artifacts:
+ *     - path: k8s-fundamentals
+ *       image:
+ *         url: ghcr.io/educates/lab-k8s-fundamentals-files:8.3
+ *       includePaths: [/workshop/**]
+ * ```
+ *
  * @module
  */
 
@@ -33,6 +49,10 @@ export interface SyncArtifact {
   excludePaths: string[];
   /** Relative directory of the artifact that becomes `path`'s root. */
   newRootPath?: string;
+  /** Credentials given in the config (`image.username`/`image.password`); never printed. */
+  credentials?: { username: string; password: string };
+  /** `image.insecure: true`: allowed only with `--insecure` or `--plain-http` on the command line. */
+  insecure?: boolean;
 }
 
 /** A parsed sync configuration. */
@@ -85,7 +105,8 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     fail("top level", "expected a mapping");
   }
-  const top = doc as Record<string, unknown>;
+  let top = doc as Record<string, unknown>;
+  if (top.spec !== undefined) top = goShape(top, fail);
   if (top.destination !== undefined && typeof top.destination !== "string") {
     fail("destination", "expected a string");
   }
@@ -102,9 +123,8 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
     for (const key of Object.keys(entry)) {
       if (!KNOWN_KEYS.has(key)) fail(`${where}.${key}`, "unknown field");
     }
-    const image = entry.image;
-    if (typeof image !== "string" || !image) fail(`${where}.image`, "expected a reference");
-    const path = relativePath(entry.path, `${where}.path`, fail);
+    const { image, credentials, insecure } = imageField(entry.image, `${where}.image`, fail);
+    const path = entry.path === undefined ? "." : relativePath(entry.path, `${where}.path`, fail);
     for (const other of seen) {
       if (overlaps(path, other)) {
         fail(`${where}.path`, `overlaps another artifact's path ${JSON.stringify(other)}`);
@@ -112,8 +132,8 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
     }
     seen.add(path);
     const artifact: SyncArtifact = {
-      image: image as string,
-      reference: parseReference(image as string),
+      image,
+      reference: parseReference(image),
       path,
       includePaths: globList(entry.includePaths, `${where}.includePaths`, fail),
       excludePaths: globList(entry.excludePaths, `${where}.excludePaths`, fail),
@@ -124,12 +144,68 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
       }
       artifact.platform = parsePlatform(entry.platform as string);
     }
+    if (credentials) artifact.credentials = credentials;
+    if (insecure) artifact.insecure = true;
     if (entry.newRootPath !== undefined) {
       artifact.newRootPath = relativePath(entry.newRootPath, `${where}.newRootPath`, fail);
     }
     return artifact;
   });
   return { destination: top.destination as string | undefined, artifacts };
+}
+
+type Fail = (where: string, why: string) => never;
+
+/** The Go artifact-cli's document (`spec.dest`, `spec.artifacts`) in our shape. */
+function goShape(top: Record<string, unknown>, fail: Fail): Record<string, unknown> {
+  for (const key of Object.keys(top)) {
+    if (!["apiVersion", "kind", "metadata", "spec"].includes(key)) {
+      fail(key, "unknown field next to spec");
+    }
+  }
+  const spec = top.spec;
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    return fail("spec", "expected a mapping");
+  }
+  const { dest, artifacts, ...rest } = spec as Record<string, unknown>;
+  for (const key of Object.keys(rest)) fail(`spec.${key}`, "unknown field");
+  if (dest !== undefined && typeof dest !== "string") fail("spec.dest", "expected a string");
+  return { destination: dest, artifacts };
+}
+
+/** `image:` as a reference, or as the Go tool's `{url, username, password, insecure}`. */
+function imageField(value: unknown, where: string, fail: Fail): {
+  image: string;
+  credentials?: { username: string; password: string };
+  insecure?: boolean;
+} {
+  if (typeof value === "string" && value) return { image: value };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(where, "expected a reference or a mapping with url");
+  }
+  const { url, username, password, insecure, ...rest } = value as Record<string, unknown>;
+  for (const key of Object.keys(rest)) fail(`${where}.${key}`, "unknown field");
+  if (typeof url !== "string" || !url) return fail(`${where}.url`, "expected a reference");
+  if (insecure !== undefined && typeof insecure !== "boolean") {
+    fail(`${where}.insecure`, "expected true or false");
+  }
+  // Never quote the values: they may be secrets.
+  if (username !== undefined && (typeof username !== "string" || !username)) {
+    fail(`${where}.username`, "expected a non-empty string");
+  }
+  if (password !== undefined && typeof password !== "string") {
+    fail(`${where}.password`, "expected a string");
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    fail(where, "username and password must be given together");
+  }
+  return {
+    image: url,
+    credentials: username === undefined
+      ? undefined
+      : { username: username as string, password: password as string },
+    insecure: insecure === true,
+  };
 }
 
 /** One path is the other or lies inside it ("." contains everything). */

@@ -8,7 +8,7 @@
 
 import { basename, dirname, join, resolve } from "node:path";
 import { compileGlob, type Glob, matchesAny } from "../archive/glob.ts";
-import { UsageError } from "../errors.ts";
+import { ArtifactError, UsageError } from "../errors.ts";
 import type { Digest } from "../oci/digest.ts";
 import { pull } from "../pull/pull.ts";
 import {
@@ -92,6 +92,17 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
         });
         const files = selectInto(full, dir, artifact);
         await removeTree(full);
+        const filtered = artifact.includePaths.length > 0 || artifact.excludePaths.length > 0 ||
+          (artifact.newRootPath !== undefined && artifact.newRootPath !== ".");
+        if (files === 0 && filtered) {
+          // Almost always a filter written for another layout (e.g. a missing
+          // leading directory): failing keeps the previous content in place.
+          throw new ArtifactError(
+            `${artifact.path}: no file of ${
+              formatReference(reference)
+            } passes its includePaths/excludePaths/newRootPath; ${artifact.path} was left as it was`,
+          );
+        }
         return { digest: result.resolved.digest, files };
       }, { force: options.force });
       if (synced.files === 0) {
