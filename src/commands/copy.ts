@@ -12,11 +12,13 @@ import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
-import { integerIn } from "./options.ts";
+import { collect, integerIn, selectorOf } from "./options.ts";
+import { selectManifest } from "../format/select.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 
 interface CopyOptions extends RegistryFlags {
   concurrency: number;
+  select?: string[];
 }
 
 /** The `copy` command. */
@@ -33,6 +35,11 @@ export function copyCommand(): Command {
       "registry/repository[:tag] or oci:PATH[:tag]; tag defaults to the source's",
     )
     .option("--concurrency <n>", "requests (manifests and blobs) at once", integerIn(1, 64), 4)
+    .option(
+      "-s, --select <key=value>",
+      "copy only the index entry with these annotations (repeatable; all must match)",
+      collect,
+    )
     .action(async (source: string, destination: string, opts: CopyOptions, command: Command) => {
       const ui = uiFor(command);
       const started = performance.now();
@@ -45,7 +52,17 @@ export function copyCommand(): Command {
       const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
       let bytes = 0;
       try {
-        const result = await copyGraph(from, tagOrDigestOf(srcRef), to, tag, {
+        const selector = selectorOf(opts);
+        const start = selector
+          ? (await selectManifest(
+            from,
+            await from.resolve(tagOrDigestOf(srcRef)),
+            undefined,
+            selector,
+          ))
+            .descriptor.digest
+          : tagOrDigestOf(srcRef);
+        const result = await copyGraph(from, start, to, tag, {
           concurrency: opts.concurrency,
           onNode: (d, outcome) => {
             if (outcome === "copied") bytes += d.size;

@@ -15,9 +15,11 @@ import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { describeText } from "../ui/describe_text.ts";
+import { collect, selectorOf } from "./options.ts";
 
 interface RefOptions extends RegistryFlags {
   platform?: string;
+  select?: string[];
   ociLayout: boolean;
 }
 
@@ -30,6 +32,11 @@ export function describeCommand(): Command {
     )
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
     .option("-p, --platform <os/arch[/variant]>", "describe the entry pull --platform would use")
+    .option(
+      "-s, --select <key=value>",
+      "choose the index entry by annotation (repeatable; all must match; index entry, then manifest)",
+      collect,
+    )
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .action(async (reference: string, opts: RefOptions, command: Command) => {
       const ui = uiFor(command);
@@ -38,7 +45,7 @@ export function describeCommand(): Command {
       const target = await openTarget(ref, { registry: await registryOptions(opts, ui) });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
-        const description = await describe(target, resolved, platform);
+        const description = await describe(target, resolved, platform, selectorOf(opts));
         const shown = formatReference(withDigest(ref, resolved.digest));
         ui.result({ reference: shown, ...description }, describeText(shown, description));
       } finally {
@@ -56,6 +63,11 @@ export function manifestCommand(): Command {
     )
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
     .option("-p, --platform <os/arch[/variant]>", "follow an index to this platform's manifest")
+    .option(
+      "-s, --select <key=value>",
+      "choose the index entry by annotation (repeatable; all must match; index entry, then manifest)",
+      collect,
+    )
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
     .action(async (reference: string, opts: RefOptions, command: Command) => {
       const ui = uiFor(command);
@@ -63,8 +75,14 @@ export function manifestCommand(): Command {
       const target = await openTarget(ref, { registry: await registryOptions(opts, ui) });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
-        const bytes = opts.platform
-          ? (await selectManifest(target, resolved, parsePlatform(opts.platform))).bytes
+        const selector = selectorOf(opts);
+        const bytes = opts.platform || selector
+          ? (await selectManifest(
+            target,
+            resolved,
+            opts.platform ? parsePlatform(opts.platform) : undefined,
+            selector,
+          )).bytes
           : await target.fetchManifest(resolved);
         if (ui.json) {
           // The manifest itself as the JSON document (pretty), not a wrapper around it.

@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError } from "commander";
+import { parseSelector, type Selector } from "../format/select_annotations.ts";
 
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -56,4 +57,9 @@ export function parseAnnotations(values: string[] = []): Record<string, string> 
     out[value.slice(0, eq)] = value.slice(eq + 1);
   }
   return out;
+}
+
+/** `--select` values as a selector, or undefined when none were given. */
+export function selectorOf(opts: { select?: string[] }): Selector | undefined {
+  return opts.select?.length ? parseSelector(opts.select) : undefined;
 }

@@ -12,13 +12,14 @@ import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
-import { integerIn, parseSize } from "./options.ts";
+import { collect, integerIn, parseSize, selectorOf } from "./options.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 
 interface PullOptions extends RegistryFlags {
   output: string;
   platform?: string;
+  select?: string[];
   maxSize?: number;
   ociLayout: boolean;
   force: boolean;
@@ -35,6 +36,11 @@ export function pullCommand(): Command {
     .argument("<reference>", "registry/repository[:tag|@digest], or oci:PATH[:tag|@digest]")
     .requiredOption("-o, --output <dir>", "directory to create or replace")
     .option("-p, --platform <os/arch[/variant]>", "platform to pull from a multi-platform index")
+    .option(
+      "-s, --select <key=value>",
+      "choose the index entry by annotation (repeatable; all must match; index entry, then manifest)",
+      collect,
+    )
     .addOption(
       new Option("--max-size <size>", "refuse content larger than this, uncompressed (e.g. 10G)")
         .argParser(parseSize)
@@ -65,6 +71,7 @@ export function pullCommand(): Command {
           output: opts.output,
           tagOrDigest: tagOrDigestOf(ref),
           platform: opts.platform ? parsePlatform(opts.platform) : undefined,
+          select: selectorOf(opts),
           maxBytes: opts.maxSize,
           concurrency: opts.concurrency,
           force: opts.force,

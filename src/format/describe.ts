@@ -8,6 +8,7 @@
 
 import { ArtifactError } from "../errors.ts";
 import { formatPlatform, type Platform } from "../oci/platform.ts";
+import type { Selector } from "./select_annotations.ts";
 import type { Annotations, Descriptor } from "../oci/types.ts";
 import { planLayers } from "./layer_plan.ts";
 import type { Target } from "../target.ts";
@@ -103,6 +104,7 @@ export async function describe(
   target: Target,
   descriptor: Descriptor,
   platform?: Platform,
+  selector?: Selector,
 ): Promise<Description> {
   const top = await inspect(target, descriptor);
   const description: Description = {
@@ -125,7 +127,7 @@ export async function describe(
     manifest: null,
   };
   try {
-    const selected = await selectFrom(target, top, platform);
+    const selected = await selectFrom(target, top, platform, 0, selector);
     description.selected = {
       digest: selected.descriptor.digest,
       platform: selected.platform ? formatPlatform(selected.platform) : null,

@@ -34,6 +34,13 @@ import { LIMITS } from "../oci/limits.ts";
 import { type DetectedFormat, isAttestationEntry, platformList } from "./detect.ts";
 import { inspect, type Inspected } from "./inspect.ts";
 
+import {
+  formatSelector,
+  selectEntries,
+  type Selector,
+  selectorMatches,
+} from "./select_annotations.ts";
+
 export { isAttestationEntry, REFERENCE_TYPE_ANNOTATION } from "./detect.ts";
 
 /** The manifest chosen for a pull, and how it was reached. */
@@ -75,8 +82,9 @@ export async function selectManifest(
   target: Target,
   descriptor: Descriptor,
   platform?: Platform,
+  selector?: Selector,
 ): Promise<SelectedManifest> {
-  return await selectFrom(target, await inspect(target, descriptor), platform);
+  return await selectFrom(target, await inspect(target, descriptor), platform, 0, selector);
 }
 
 /** {@link selectManifest} for a manifest or index already fetched. */
@@ -85,10 +93,19 @@ export async function selectFrom(
   inspected: Inspected,
   platform?: Platform,
   depth = 0,
+  selector?: Selector,
 ): Promise<SelectedManifest> {
   const { descriptor, bytes, parsed, config, format } = inspected;
+  const selecting = selector !== undefined && Object.keys(selector).length > 0 && depth === 0;
   if (parsed.kind === "manifest") {
     if (platform && depth === 0) checkSinglePlatform(config, platform, target.name);
+    if (selecting && !selectorMatches(selector, parsed.manifest.annotations)) {
+      throw new NotFoundError(
+        `${target.name} is a single manifest whose annotations do not match --select ${
+          formatSelector(selector)
+        }`,
+      );
+    }
     const selected: SelectedManifest = {
       descriptor,
       manifest: parsed.manifest,
@@ -107,9 +124,17 @@ export async function selectFrom(
     );
   }
   const wanted = platform ?? defaultPlatform();
-  const [entry, ...others] = matchingEntries(parsed.index, wanted, target.name);
-  const inner = await selectFrom(target, await inspect(target, entry), wanted, depth + 1);
-  const how = entry.platform
+  const [entry, ...others] = selecting
+    ? await selectEntries(target, parsed.index, selector, platform, target.name)
+    : matchingEntries(parsed.index, wanted, target.name);
+  // A flavour chosen by annotations keeps its own platform below (arm64 on an amd64 host).
+  const below = selecting && !platform ? entry.platform ?? wanted : wanted;
+  const inner = await selectFrom(target, await inspect(target, entry), below, depth + 1);
+  const how = selecting
+    ? `index entry matching --select ${formatSelector(selector)}${
+      entry.platform ? ` (${formatPlatform(entry.platform)})` : ""
+    }`
+    : entry.platform
     ? `index entry for ${formatPlatform(entry.platform)}, matching ${formatPlatform(wanted)}${
       platform ? " (--platform)" : " (host default)"
     }`

@@ -10,6 +10,7 @@ import { ArtifactError } from "../errors.ts";
 import { entryLabels, type SelectedManifest, selectManifest } from "../format/select.ts";
 import { formatPlatform } from "../oci/platform.ts";
 import type { Platform } from "../oci/platform.ts";
+import type { Selector } from "../format/select_annotations.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { applyTarLayer, shortDigest } from "./apply_layers.ts";
@@ -27,6 +28,8 @@ export interface PullOptions {
   /** Tag or digest; undefined means the target's default. */
   tagOrDigest?: string;
   platform?: Platform;
+  /** Index-entry annotations the pulled manifest must have (`--select`); see select_annotations.ts. */
+  select?: Selector;
   /** Most bytes of file content to write. */
   maxBytes?: number;
   /** Layers downloaded at once (later ones are fetched ahead while one is extracted). */
@@ -105,7 +108,7 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
   // Refuse before downloading anything: a directory of someone's files is not replaced.
   await checkOutputTarget(options.output, { force: options.force });
   const resolved = await target.resolve(options.tagOrDigest);
-  const selected = await selectManifest(target, resolved, options.platform);
+  const selected = await selectManifest(target, resolved, options.platform, options.select);
   const layers = selected.manifest.layers;
   if (selected.ambiguity) options.onWarning?.(ambiguityWarning(target.name, selected.ambiguity));
   if (selected.configWarning) options.onWarning?.(selected.configWarning);

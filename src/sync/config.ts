@@ -49,6 +49,8 @@ export interface SyncArtifact {
   excludePaths: string[];
   /** Relative directory of the artifact that becomes `path`'s root. */
   newRootPath?: string;
+  /** Annotations the index entry must have (`select:`, as `pull --select`). */
+  select?: Record<string, string>;
   /** Credentials given in the config (`image.username`/`image.password`); never printed. */
   credentials?: { username: string; password: string };
   /** `image.insecure: true`: allowed only with `--insecure` or `--plain-http` on the command line. */
@@ -78,6 +80,7 @@ const KNOWN_KEYS = new Set([
   "includePaths",
   "excludePaths",
   "newRootPath",
+  "select",
 ]);
 
 /**
@@ -143,6 +146,16 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
         fail(`${where}.platform`, "expected os/arch[/variant]");
       }
       artifact.platform = parsePlatform(entry.platform as string);
+    }
+    if (entry.select !== undefined) {
+      const select = entry.select;
+      if (
+        typeof select !== "object" || select === null || Array.isArray(select) ||
+        Object.values(select).some((v) => typeof v !== "string")
+      ) {
+        fail(`${where}.select`, "expected a mapping of annotation keys to string values");
+      }
+      artifact.select = select as Record<string, string>;
     }
     if (credentials) artifact.credentials = credentials;
     if (insecure) artifact.insecure = true;

@@ -87,6 +87,7 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
           output: full,
           tagOrDigest: tagOrDigestOf(reference),
           platform: artifact.platform,
+          select: artifact.select,
           remember: false,
           onWarning: options.onWarning,
         });
