@@ -165,3 +165,21 @@ Deno.test("describe, manifest and copy take --select; sync takes select:", async
     ["cmdline", `${cname}.raw`],
   );
 });
+
+Deno.test("the README's --select examples run against a Garden Linux index", async () => {
+  await using dir = await tempDir();
+  const { registry, env } = await gardenLinuxInRegistry(dir.path);
+  await using _ = registry;
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const lines = [...readme.matchAll(/^```console\n([\s\S]*?)^```$/gm)]
+    .flatMap((m) => m[1].split("\n"))
+    .filter((l) => l.includes("gardenlinux"));
+  assert.ok(lines.some((l) => l.includes("--select")), "the README shows --select");
+  for (const line of lines) {
+    const args = line.replace(/^\$ artifact-cli /, "").split(/\s+/)
+      .map((a) => a.replace("ghcr.io/gardenlinux/gardenlinux", `${registry.host}/gardenlinux`));
+    const result = await runCli([...args, "--plain-http"], { cwd: dir.path, env });
+    assert.equal(result.code, 0, `${line}: ${result.stderr}`);
+  }
+  assert.ok(await Deno.stat(join(dir.path, "aws", "aws-gardener_prod-amd64-1443.3.raw")));
+});
