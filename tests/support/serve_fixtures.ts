@@ -5,7 +5,7 @@
  */
 
 import { sha256Digest } from "../../src/oci/digest.ts";
-import { fixture, fixtureContentType } from "./fixtures.ts";
+import { fixture, fixtureContentType, FIXTURES } from "./fixtures.ts";
 import type { TestRegistry } from "./registry.ts";
 
 /** Upload a blob (monolithic POST then PUT) to `repo`. */
@@ -84,4 +84,46 @@ export async function serveFixture(
     fixtureContentType(`${name}/manifest.headers`),
   );
   return sha256Digest(manifest);
+}
+
+/**
+ * Serve a fixture recorded as one file per digest (`<hex>.json`,
+ * `<hex>.tar.gz`, each with `<hex>.headers` holding the registry's answer):
+ * blobs first, then manifests children before parents, each with its
+ * recorded Content-Type; the root (listed by no other manifest) is tagged
+ * `tag`. Returns the root's digest.
+ */
+export async function serveDigestFixture(
+  registry: TestRegistry,
+  name: string,
+  repo: string,
+  tag = "v1",
+): Promise<string> {
+  const dir = `${FIXTURES}${name}`;
+  const manifests = new Map<string, { bytes: Uint8Array<ArrayBuffer>; type: string }>();
+  for (const entry of Deno.readDirSync(dir)) {
+    const match = /^([0-9a-f]{64})\.(json|tar\.gz)$/.exec(entry.name);
+    if (!match) continue;
+    const bytes = fixture(`${name}/${entry.name}`);
+    const type = fixtureContentType(`${name}/${match[1]}.headers`);
+    if (type === "application/octet-stream") await uploadBlobRaw(registry, repo, bytes);
+    else manifests.set(`sha256:${match[1]}`, { bytes, type });
+  }
+  const children = (bytes: Uint8Array): string[] =>
+    (JSON.parse(new TextDecoder().decode(bytes)).manifests ?? []).map((m: { digest: string }) =>
+      m.digest
+    );
+  const listed = new Set([...manifests.values()].flatMap((m) => children(m.bytes)));
+  const pushed = new Set<string>();
+  const push = async (digest: string, reference: string) => {
+    if (pushed.has(digest)) return;
+    const { bytes, type } = manifests.get(digest)!;
+    for (const child of children(bytes)) await push(child, child);
+    await putManifestRaw(registry, repo, reference, bytes, type);
+    pushed.add(digest);
+  };
+  const roots = [...manifests.keys()].filter((d) => !listed.has(d));
+  if (roots.length !== 1) throw new Error(`${name}: expected one root manifest, found ${roots}`);
+  await push(roots[0], tag);
+  return roots[0];
 }
