@@ -461,4 +461,11 @@ Deno.test("--timeout bounds the whole operation: one line, exit 1; a bad duratio
     assert.equal(usage.code, 2, `${bad}: ${usage.stderr}`);
     assert.match(usage.stderr, /--timeout: invalid duration/);
   }
+  // -t is the Go artifact-cli's short form.
+  const short = await runBounded(
+    ["pull", `${registry.host}/app:v1`, "-o", out, "--plain-http", "-t", "5x"],
+    env,
+  );
+  assert.equal(short.code, 2, short.stderr);
+  assert.match(short.stderr, /--timeout: invalid duration "5x"/);
 });

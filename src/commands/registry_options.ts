@@ -44,7 +44,7 @@ export function addRegistryOptions(command: Command): Command {
       "talk plain HTTP to the registry (default for localhost and 127.0.0.1)",
     )
     .option(
-      "--timeout <duration>",
+      "-t, --timeout <duration>",
       "give up the whole operation after DURATION (30s, 5m, 1h): one line, exit 1",
     );
 }
