@@ -23,6 +23,7 @@ import { isDigestReference } from "../target.ts";
 import { BODY_LIMITS, readBodyCapped } from "./bounded_body.ts";
 import { BlobLocations } from "./blob_locations.ts";
 import { resumableBody, tryMount, uploadBlob, type UploadContext } from "./blob_transfer.ts";
+import { rangedDownload, rangedSettings } from "./ranged_download.ts";
 import type { RegistryClient } from "./client.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./retry.ts";
 
@@ -127,7 +128,30 @@ export class RegistryTarget implements Target {
           ? { "Accept-Encoding": "identity", Range: `bytes=${offset}-` }
           : { "Accept-Encoding": "identity" },
       });
-    const response = await get(0);
+    let response: Response;
+    const settings = rangedSettings();
+    if (descriptor.size >= settings.minBytes && settings.connections > 1 && descriptor.size > 0) {
+      const ranged = await rangedDownload(
+        descriptor.size,
+        (start, end) =>
+          this.client.send({
+            method: "GET",
+            url: `/v2/${this.repository}/blobs/${descriptor.digest}`,
+            scopes: this.#scopes,
+            headers: { "Accept-Encoding": "identity", Range: `bytes=${start}-${end}` },
+          }),
+        what,
+        settings,
+      );
+      if ("stream" in ranged) {
+        this.#remember(descriptor.digest);
+        return verifyStream(ranged.stream, descriptor.digest, descriptor.size, what);
+      }
+      response = ranged.whole; // Range ignored: one stream, as for small blobs
+      this.client.debug(`${what}: the registry ignores Range; one stream`);
+    } else {
+      response = await get(0);
+    }
     if (response.status !== 200) await this.client.failure(response, what);
     const length = response.headers.get("content-length");
     if (length !== null && Number(length) !== descriptor.size) {

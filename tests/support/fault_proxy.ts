@@ -42,6 +42,8 @@ export type Fault =
   }
   /** Forward, setting (or with `null` removing) answer headers. */
   | { kind: "headers"; set: Record<string, string | null> }
+  /** Forward without these request headers (e.g. `range`: a server that ignores Range). */
+  | { kind: "drop-request-headers"; names: string[] }
   /** Answer `status` (default 307) with `Location: to(pathAndQuery)`. */
   | { kind: "redirect"; to: (pathAndQuery: string) => string; status?: number };
 
@@ -212,6 +214,9 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
     }
     for (const [name, value] of Object.entries(options.upstreamHeaders ?? {})) {
       forwardHeaders.set(name, value);
+    }
+    if (fault?.kind === "drop-request-headers") {
+      for (const name of fault.names) forwardHeaders.delete(name);
     }
     let forwardBody: BodyInit | undefined;
     if (headers["transfer-encoding"]?.toLowerCase().includes("chunked")) {

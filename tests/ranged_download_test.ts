@@ -1,0 +1,122 @@
+/**
+ * Large blobs are downloaded as several concurrent Range parts, handed on in
+ * order and verified whole; a registry that ignores Range is read as one
+ * stream; a part with wrong bytes fails the pull with exit 5.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isolatedEnv, runCli } from "./support/cli.ts";
+import { startFaultProxy } from "./support/fault_proxy.ts";
+import { startRegistry } from "./support/registry.ts";
+import { tempDir } from "./support/tree.ts";
+
+const SIZE = 3 * 1024 * 1024 + 12345; // 13 parts of 256 KiB, the last short
+const PART = 256 * 1024;
+
+async function setup(dir: string) {
+  const registry = await startRegistry();
+  const data = new Uint8Array(SIZE);
+  for (let i = 0; i < SIZE; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  await Deno.writeFile(join(dir, "disk.raw"), data);
+  // One file, pushed as an artifact layer that pull writes back as it is.
+  const push = await runCli(
+    [
+      "push",
+      `${registry.host}/images/disk:v1`,
+      "disk.raw",
+      "--artifact-type",
+      "application/x.disk",
+    ],
+    { cwd: dir, env: isolatedEnv(dir) },
+  );
+  assert.equal(push.code, 0, push.stderr);
+  const proxy = await startFaultProxy({ upstream: registry.url });
+  const env = isolatedEnv(dir, {
+    ARTIFACT_CLI_RANGED_MIN_BYTES: String(1024 * 1024),
+    ARTIFACT_CLI_RANGED_PART_BYTES: String(PART),
+    ARTIFACT_CLI_RANGED_CONNECTIONS: "4",
+  });
+  return { registry, proxy, data, env, ref: `${proxy.host}/images/disk:v1` };
+}
+
+const blobGets = (seen: { method: string; path: string; headers: Record<string, string> }[]) =>
+  seen.filter((r) => r.method === "GET" && /\/blobs\/sha256:/.test(r.path));
+
+Deno.test("a large blob is fetched as concurrent Range parts, in order and verified", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data, env, ref } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  // Slow parts make overlapping requests visible at the proxy; nothing is timed.
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: /\/blobs\/sha256:/,
+    times: Infinity,
+    fault: { kind: "slow-body", chunkBytes: 64 * 1024, delayMs: 5 },
+  });
+  const pull = await runCli(["pull", ref, "-o", "out", "--plain-http"], { cwd: dir.path, env });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+  const parts = blobGets(proxy.seen).filter((r) => r.headers.range);
+  assert.equal(parts.length, Math.ceil(SIZE / PART));
+  const starts = parts.map((r) => Number(/bytes=(\d+)-/.exec(r.headers.range)![1])).sort((a, b) =>
+    a - b
+  );
+  assert.deepEqual(starts, Array.from({ length: starts.length }, (_, i) => i * PART));
+  assert.ok(proxy.inFlight.peak >= 2, `peak ${proxy.inFlight.peak}: parts did not overlap`);
+  assert.ok(proxy.inFlight.peak <= 4 + 1, `peak ${proxy.inFlight.peak}: over the connection limit`);
+});
+
+Deno.test("a registry that ignores Range is read as one stream; connections=1 asks no Range", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data, env, ref } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: /\/blobs\/sha256:/,
+    times: Infinity,
+    fault: { kind: "drop-request-headers", names: ["range"] },
+  });
+  const pull = await runCli(["pull", ref, "-o", "out", "--plain-http"], { cwd: dir.path, env });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+  const big = blobGets(proxy.seen).filter((r) => r.headers.range);
+  assert.equal(big.length, 1, "only the first part was asked for before falling back");
+
+  proxy.rules.length = 0;
+  proxy.seen.length = 0;
+  const single = await runCli(["pull", ref, "-o", "out2", "--plain-http"], {
+    cwd: dir.path,
+    env: { ...env, ARTIFACT_CLI_RANGED_CONNECTIONS: "1" },
+  });
+  assert.equal(single.code, 0, single.stderr);
+  assert.equal(blobGets(proxy.seen).filter((r) => r.headers.range).length, 0);
+});
+
+Deno.test("a Range part with other bytes fails the pull (exit 5); a dropped part is asked again", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data, env, ref } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  const ranged = /\/blobs\/sha256:/;
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: ranged,
+    skip: 3,
+    fault: { kind: "corrupt", offset: 10 },
+  });
+  const bad = await runCli(["pull", ref, "-o", "out", "--plain-http"], { cwd: dir.path, env });
+  assert.equal(bad.code, 5, bad.stderr);
+  assert.ok(!(await Deno.lstat(join(dir.path, "out")).catch(() => null)));
+
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: ranged,
+    skip: 4,
+    fault: { kind: "drop-response", afterBytes: 1000 },
+  });
+  const resumed = await runCli(["pull", ref, "-o", "out", "--plain-http"], { cwd: dir.path, env });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+});
