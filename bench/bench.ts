@@ -25,6 +25,7 @@ import {
   workerScaling,
 } from "./layout_scenarios.ts";
 import { registryRows, registrySupported } from "./registry_scenarios.ts";
+import { rangedRows } from "./ranged_scenarios.ts";
 import { formatTable } from "./table.ts";
 
 const options = parseOptions(Deno.args);
@@ -44,6 +45,7 @@ try {
   if (options.level !== 6) await workerScaling(ctx, mixed, 6);
   await layoutZstd(ctx, mixed);
   await registryRows(ctx, mixed, pushedLayout, withClient);
+  if (withClient) await rangedRows(ctx, options.smoke ? 8 : 256);
   await ctx.removeAll([pushedLayout.layout]);
   await smallFiles(ctx, small);
   if (sizes.big) {

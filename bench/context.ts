@@ -96,12 +96,12 @@ export class BenchContext {
    * with an empty cache of its own: no run can mount a blob because an
    * earlier run pushed it elsewhere in the same registry.
    */
-  cli(args: string[]): Promise<Sample> {
+  cli(args: string[], env: Record<string, string> = {}): Promise<Sample> {
     const cache = this.fresh("cache");
     return measure(
       Deno.execPath(),
       ["run", "-A", "--quiet", this.bundle, "--format", "json", ...args],
-      { env: { ARTIFACT_CLI_CACHE_DIR: cache } },
+      { env: { ARTIFACT_CLI_CACHE_DIR: cache, ...env } },
     );
   }
 
