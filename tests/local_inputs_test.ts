@@ -62,30 +62,39 @@ Deno.test("flags and configs that name a hostile file fail with exit 2 naming th
     "artifacts:\n  - image: oci:store:a\n    path: a\n",
   );
   const files = await hostileFiles(join(cwd, "hostile"));
-  const uses: { source: string; args: (f: string) => string[] }[] = [
+  // Each push names its own layout: a refused push must leave none behind.
+  const uses: { source: string; args: (f: string, n: number) => string[] }[] = [
     {
       source: "--annotation-file",
-      args: (f) => ["push", "oci:store:a", "a.txt", "--annotation-file", f],
+      args: (f, n) => ["push", `oci:store-${n}:a`, "a.txt", "--annotation-file", f],
     },
     {
       source: "--config",
-      args: (
+      args: (f, n) => [
+        "push",
+        `oci:store-${n}:a`,
+        "a.txt",
+        "--artifact-type",
+        "application/x.t",
+        "--config",
         f,
-      ) => ["push", "oci:store:a", "a.txt", "--artifact-type", "application/x.t", "--config", f],
+      ],
     },
     { source: "sync -c", args: (f) => ["sync", "-c", f] },
     { source: "--lock-file", args: (f) => ["sync", "-c", "sync.yml", "--lock-file", f] },
     // Nothing listens there: the CA file is read before any connection.
     { source: "--ca-file", args: (f) => ["pull", "127.0.0.1:9/a:v1", "-o", "out", "--ca-file", f] },
   ];
+  let n = 0;
   await Promise.all(uses.flatMap(({ source, args }) =>
     files.map(async ({ kind, path, says }) => {
-      const result = await runCli(args(path), { cwd, env, timeoutMs: HANG_MS });
+      const result = await runCli(args(path, n++), { cwd, env, timeoutMs: HANG_MS });
       assert.equal(result.signal, null, `${source} ${kind}: hung`);
       assertOneLine(result.stderr, result.code, 2, path, source, says);
     })
   ));
-  assert.deepEqual(await Deno.lstat(join(cwd, "store")).catch(() => null), null);
+  const left = [...Deno.readDirSync(cwd)].map((e) => e.name).filter((e) => e.startsWith("store"));
+  assert.deepEqual(left, [], "a refused push left a layout behind");
 });
 
 Deno.test("credential files that are hostile fail with exit 4 naming DOCKER_CONFIG or REGISTRY_AUTH_FILE", async () => {

@@ -260,3 +260,28 @@ Deno.test("sync refuses a non-empty artifact directory no pull wrote before down
 });
 
 void MT;
+
+Deno.test("a directory that got a deleted output's inode number back is not taken for that output", async () => {
+  await using tmp = await tempDir();
+  const fx = await setUp(tmp.path);
+  const out = join(fx.dir, "out");
+  assert.equal((await pull(fx, "v1", out)).code, 0);
+  const ino = Deno.statSync(out).ino;
+  await Deno.remove(out, { recursive: true });
+  // File systems hand freed inode numbers out again (ext4 at once): find the one that has it.
+  let reused: string | undefined;
+  for (let i = 0; i < 500 && !reused; i++) {
+    const candidate = join(fx.dir, `d${i}`);
+    await Deno.mkdir(candidate);
+    if (Deno.statSync(candidate).ino === ino) reused = candidate;
+  }
+  if (!reused) {
+    console.warn("this file system gave no inode number back; nothing to check here");
+    return;
+  }
+  await Deno.writeTextFile(join(reused, "mine.txt"), "the user's\n");
+  await Deno.rename(reused, out);
+  const refused = await pull(fx, "v2", out);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(await Deno.readTextFile(join(out, "mine.txt")), "the user's\n");
+});

@@ -68,10 +68,8 @@ export async function rememberOutput(outDir: string, contentDir = outDir): Promi
   const real = join(await Deno.realPath(resolve(target, "..")), basename(target));
   const info = await Deno.stat(contentDir);
   // The previous inode stays listed: a pull killed between its renames restores it.
-  const known = (await recordedInodes(real)).filter((i) =>
-    i.dev !== info.dev || i.ino !== info.ino
-  );
-  const inodes = [{ dev: info.dev, ino: info.ino }, ...known].slice(0, MAX_INODES);
+  const known = (await recordedInodes(real)).filter((i) => !sameDirectory(i, info));
+  const inodes = [identityOf(info), ...known].slice(0, MAX_INODES);
   const record = JSON.stringify({ path: real, inodes }) + "\n";
   for (const dir of recordDirs()) {
     try {
@@ -88,12 +86,30 @@ export async function rememberOutput(outDir: string, contentDir = outDir): Promi
 export async function isEarlierOutput(outDir: string): Promise<boolean> {
   const real = await Deno.realPath(outDir);
   const info = await Deno.stat(real);
-  return (await recordedInodes(real)).some((i) => i.dev === info.dev && i.ino === info.ino);
+  return (await recordedInodes(real)).some((i) => sameDirectory(i, info));
 }
 
 interface Inode {
   dev: number;
   ino: number | null;
+  /**
+   * Birth time in ms, where the file system records it: a directory made
+   * later at the same path may get a freed inode number back, but not the
+   * birth time of the one we wrote.
+   */
+  born?: number;
+}
+
+function identityOf(info: Deno.FileInfo): Inode {
+  const id: Inode = { dev: info.dev, ino: info.ino };
+  if (info.birthtime) id.born = info.birthtime.getTime();
+  return id;
+}
+
+function sameDirectory(recorded: Inode, info: Deno.FileInfo): boolean {
+  if (recorded.dev !== info.dev || recorded.ino !== info.ino) return false;
+  const born = info.birthtime?.getTime();
+  return recorded.born === undefined || born === undefined || recorded.born === born;
 }
 
 async function recordedInodes(real: string): Promise<Inode[]> {
@@ -106,7 +122,13 @@ async function recordedInodes(real: string): Promise<Inode[]> {
       const record = JSON.parse(text);
       if (record.path !== real || !Array.isArray(record.inodes)) continue;
       for (const i of record.inodes) {
-        if (typeof i?.dev === "number" && typeof i?.ino === "number") found.push(i);
+        if (typeof i?.dev !== "number" || typeof i?.ino !== "number") continue;
+        found.push(
+          typeof i.born === "number" ? { dev: i.dev, ino: i.ino, born: i.born } : {
+            dev: i.dev,
+            ino: i.ino,
+          },
+        );
       }
     } catch { /* a damaged record proves nothing */ }
   }
