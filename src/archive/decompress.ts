@@ -13,6 +13,7 @@ import zlib from "node:zlib";
 import { eachChunk } from "../byte_streams.ts";
 import { IntegrityError } from "../errors.ts";
 import type { LayerCompression } from "../oci/media_types.ts";
+import { inflateInWorker } from "./inflate_worker.ts";
 import { type OutputSink, SyncDecompressor } from "./zlib_sync.ts";
 import { ZstdFrameSplitter } from "./zstd_frames.ts";
 
@@ -69,6 +70,23 @@ export interface DecompressToOptions {
    * its size in bytes); awaited before the next piece is read.
    */
   onInput?: (bytes: number) => void | Promise<void>;
+  /**
+   * Decode gzip on a worker thread (see inflate_worker.ts), overlapping
+   * inflate with whatever the caller does with the output. Worth it for
+   * large layers only: a worker costs a few milliseconds to start. Falls
+   * back to this thread when no worker can start, and is off when
+   * `ARTIFACT_CLI_INFLATE_WORKER=0`.
+   */
+  worker?: boolean;
+}
+
+/** Whether the environment allows the inflate worker (`ARTIFACT_CLI_INFLATE_WORKER=0` turns it off). */
+export function inflateWorkerAllowed(): boolean {
+  try {
+    return Deno.env.get("ARTIFACT_CLI_INFLATE_WORKER") !== "0";
+  } catch {
+    return true; // no --allow-env: a library user
+  }
 }
 
 /**
@@ -105,6 +123,9 @@ export async function decompressTo(
       await options.onInput?.(chunk.byteLength);
     });
     return;
+  }
+  if (compression === "gzip" && options.worker && inflateWorkerAllowed()) {
+    if (await inflateInWorker(source, sink, { onInput: options.onInput })) return;
   }
   const engine = SyncDecompressor.create(compression);
   if (!engine) {

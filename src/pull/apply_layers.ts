@@ -14,6 +14,9 @@ import type { Descriptor } from "../oci/types.ts";
 import type { Target } from "../target.ts";
 import { pausePoint } from "../pause_point.ts";
 
+/** Compressed size from which a layer is inflated on a worker thread. */
+export const INFLATE_WORKER_MIN_BYTES = 4 * 1024 * 1024;
+
 /** Options for {@link applyTarLayer}. */
 export interface ApplyTarOptions extends LayerOptions {
   /** Compression to assume instead of the media type's (oras unpack layers). */
@@ -58,6 +61,7 @@ export async function applyTarLayer(
       return !parser.ended;
     },
     {
+      worker: layer.size >= INFLATE_WORKER_MIN_BYTES,
       onInput: async () => {
         if (paused) return;
         paused = true;
