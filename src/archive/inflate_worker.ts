@@ -22,15 +22,16 @@
  * @module
  */
 
-import { eachChunk, READ_CHUNK } from "../byte_streams.ts";
+import { eachChunk } from "../byte_streams.ts";
 import { IntegrityError } from "../errors.ts";
 import type { OutputSink } from "./zlib_sync.ts";
 
 /** Compressed pieces queued at the worker at most. */
-export const INPUT_IN_FLIGHT = 4;
-/** Decoded pieces (of {@link OUTPUT_BYTES}) the worker sends before waiting. */
-export const OUTPUT_IN_FLIGHT = 8;
+export const INPUT_IN_FLIGHT = 2;
+/** Decoded pieces (of 4 MiB) the worker sends before it waits for buffers back. */
+export const OUTPUT_IN_FLIGHT = 4;
 const OUTPUT_BYTES = 1024 * 1024;
+const INPUT_BYTES = 2 * 1024 * 1024;
 
 // Messages: to the worker {input, id} | {finish} | {recycle}; from it
 // {ready} | {unusable} | {data, length} | {consumed: input} | {done} | {error}.
@@ -168,20 +169,32 @@ export async function inflateInWorker(
   const idle = () => stopped || outcome.corrupt !== undefined || outcome.failure !== undefined;
 
   try {
-    await eachChunk(source, async (chunk) => {
-      rethrow(outcome.failure);
-      if (idle()) return; // read on to the end: the source verifies its digest
-      let input = inputs.pop();
-      if (!input || input.byteLength < chunk.byteLength) {
-        input = new Uint8Array(Math.max(READ_CHUNK, chunk.byteLength));
-      }
-      input.set(chunk);
-      worker.postMessage({ input: input.subarray(0, chunk.byteLength) }, [input.buffer]);
+    // Input is gathered into pieces of INPUT_BYTES: fewer, larger messages.
+    let input: Uint8Array<ArrayBuffer> | undefined;
+    let filled = 0;
+    const send = async () => {
+      worker.postMessage({ input: input!.subarray(0, filled) }, [input!.buffer]);
+      input = undefined;
+      filled = 0;
       inFlight++;
       while (inFlight >= INPUT_IN_FLIGHT && !idle()) await progress();
       rethrow(outcome.failure);
+    };
+    await eachChunk(source, async (chunk) => {
+      rethrow(outcome.failure);
+      if (idle()) return; // read on to the end: the source verifies its digest
+      let offset = 0;
+      while (offset < chunk.byteLength && !idle()) {
+        input ??= inputs.pop() ?? new Uint8Array(INPUT_BYTES);
+        const take = Math.min(chunk.byteLength - offset, input.byteLength - filled);
+        input.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === input.byteLength) await send();
+      }
       await options.onInput?.(chunk.byteLength);
     });
+    if (filled > 0 && !idle()) await send();
     if (!idle()) {
       worker.postMessage({ finish: true });
       while (!finished && !idle()) await progress();
