@@ -217,7 +217,7 @@ Deno.test("artifact: --annotation-file in oras format annotates the manifest, th
 async function artifactLayout(
   root: string,
   layers: { bytes: Uint8Array; mediaType: string; annotations?: Record<string, string> }[],
-  configType = "application/vnd.cncf.helm.config.v1+json",
+  configType = "application/vnd.example.config.v1+json",
 ) {
   const layout = await OciLayout.open(root, { create: true });
   const config = await storeBlob(layout, json({}), configType);
@@ -262,12 +262,12 @@ Deno.test("artifact pull: oras files with the tar media type are files; untitled
   assert.deepEqual(describeTree(join(dir.path, "out")), ['notes.txt file 644 "not a tar\\n"']);
 });
 
-Deno.test("artifact pull: nothing nameable (a Helm chart layer without title) fails and leaves the output alone", async () => {
+Deno.test("artifact pull: nothing nameable (an untitled non-tar layer) fails and leaves the output alone", async () => {
   await using dir = await tempDir();
   await artifactLayout(join(dir.path, "store"), [
     {
       bytes: gzip(tarOf([{ name: "chart/Chart.yaml", content: "name: x\n" }])),
-      mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+      mediaType: "application/vnd.example.bundle.v1.tar+gzip",
     },
   ]);
   await Deno.mkdir(join(dir.path, "out"));

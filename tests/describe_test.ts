@@ -138,7 +138,7 @@ Deno.test("describe: the buildah index, a Docker manifest list, a platform that 
   );
 });
 
-Deno.test("describe: a plain image, a Helm-style artifact, and artifact-cli pushes", async () => {
+Deno.test("describe: a plain image, an unnamed Helm chart, and artifact-cli pushes", async () => {
   await using dir = await tempDir();
   const layout = await OciLayout.open(join(dir.path, "store"), { create: true });
   const tar = tarOf([{ name: "a.txt", content: "a" }]);
@@ -164,11 +164,12 @@ Deno.test("describe: a plain image, a Helm-style artifact, and artifact-cli push
   assert.equal(image.kind, "image");
   assert.equal(image.format, "OCI image");
   assert.equal(image.manifest?.platform, "linux/arm64");
+  // A Helm config without a name: a Helm chart that pull refuses (helm_chart_test.ts has real ones).
   const helm = await describe(layout, await layout.resolve("helm"));
-  assert.equal(helm.kind, "artifact");
+  assert.equal(helm.kind, "helm-chart");
   assert.equal(helm.artifactType, "application/vnd.cncf.helm.config.v1+json");
-  assert.deepEqual(helm.manifest?.layers.map((l) => [l.action, l.title]), [["skip", null]]);
-  assert.match(helm.manifest!.layers[0].reason!, /no org\.opencontainers\.image\.title/);
+  assert.deepEqual(helm.manifest?.layers.map((l) => [l.action, l.title]), [["refused", null]]);
+  assert.match(helm.manifest!.layers[0].reason!, /the Helm config has no string name/);
 
   const src = await makeSampleTree(join(dir.path, "src"));
   await Deno.writeTextFile(join(dir.path, "spec.yaml"), "a: 1\n");

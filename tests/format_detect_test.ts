@@ -130,7 +130,7 @@ Deno.test("detect: a Docker manifest list", async () => {
   assert.equal(image.format.label, "Docker image");
 });
 
-Deno.test("detect: OCI artifacts by artifactType, Helm config, or the empty config", () => {
+Deno.test("detect: OCI artifacts by artifactType, a config type, or the empty config; Helm charts", () => {
   const base = (configType: string, artifactType?: string): ImageManifest => ({
     schemaVersion: 2,
     mediaType: OCI.manifest,
@@ -138,10 +138,26 @@ Deno.test("detect: OCI artifacts by artifactType, Helm config, or the empty conf
     config: { mediaType: configType, digest: ZERO, size: 2 },
     layers: [],
   });
-  const helm = detectManifestFormat(base("application/vnd.cncf.helm.config.v1+json"));
-  assert.equal(helm.kind, "artifact");
+  const other = detectManifestFormat(base("application/vnd.example.config.v1+json"));
+  assert.equal(other.kind, "artifact");
+  assert.equal(other.artifactType, "application/vnd.example.config.v1+json");
+  assert.match(other.evidence[0], /is not an image config/);
+  // Helm's config type is a Helm chart, named by its config (see helm_chart_test.ts).
+  const helm = detectManifestFormat(base("application/vnd.cncf.helm.config.v1+json"), undefined, {
+    chart: { name: "c", version: "1.0.0" },
+  });
+  assert.equal(helm.kind, "helm-chart");
+  assert.equal(helm.label, "Helm chart c 1.0.0");
   assert.equal(helm.artifactType, "application/vnd.cncf.helm.config.v1+json");
-  assert.match(helm.evidence[0], /is not an image config/);
+  const unnamed = detectManifestFormat(
+    base("application/vnd.cncf.helm.config.v1+json"),
+    undefined,
+    {
+      chartProblem: "the Helm config has no string name",
+    },
+  );
+  assert.equal(unnamed.kind, "helm-chart");
+  assert.deepEqual(unnamed.evidence.slice(1), ["the Helm config has no string name"]);
   const empty = detectManifestFormat(base(OCI.empty));
   assert.equal(empty.kind, "artifact");
   assert.match(empty.evidence[0], /empty config/);

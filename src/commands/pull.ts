@@ -15,6 +15,7 @@ import { DEFAULT_CONCURRENCY } from "../concurrency.ts";
 import { collect, integerIn, parseSize, selectorOf } from "./options.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
+import { escapeControl } from "../ui/escape.ts";
 
 interface PullOptions extends RegistryFlags {
   output: string;
@@ -80,9 +81,10 @@ export function pullCommand(): Command {
         });
         const pulled = formatReference(withDigest(ref, result.resolved.digest));
         const size = result.layers.reduce((n, l) => n + l.size, 0);
-        // The result line on stdout says "Pulled"; this one says what was taken and why.
+        // The result line on stdout says "Pulled"; this one says what was taken and why
+        // (the reason quotes the content, e.g. a Helm chart's name: escaped).
         progress.close(
-          `${result.selected.reason}; ${formatBytes(size)} in ${
+          `${escapeControl(result.selected.reason)}; ${formatBytes(size)} in ${
             formatDuration((performance.now() - started) / 1000)
           }`,
         );

@@ -9,10 +9,15 @@
 import { ArtifactError } from "../errors.ts";
 import { formatPlatform, type Platform } from "../oci/platform.ts";
 import type { Selector } from "./select_annotations.ts";
-import type { Annotations, Descriptor } from "../oci/types.ts";
-import { planLayers } from "./layer_plan.ts";
+import type { Annotations, Descriptor, ImageManifest } from "../oci/types.ts";
+import { planLayers, type PlannedLayer } from "./layer_plan.ts";
 import type { Target } from "../target.ts";
-import { type FormatKind, isAttestationEntry, REFERENCE_DIGEST_ANNOTATION } from "./detect.ts";
+import {
+  type DetectedFormat,
+  type FormatKind,
+  isAttestationEntry,
+  REFERENCE_DIGEST_ANNOTATION,
+} from "./detect.ts";
 import { inspect, type Inspected } from "./inspect.ts";
 import { selectFrom } from "./select.ts";
 import { TITLE_ANNOTATION } from "../oci/annotations.ts";
@@ -166,6 +171,7 @@ function summarise(inspected: Inspected): ManifestSummary {
   if (inspected.parsed.kind !== "manifest") throw new Error("expected a manifest");
   const manifest = inspected.parsed.manifest;
   const config = inspected.config;
+  const whole = wholePlan(manifest, inspected.format);
   return {
     digest: inspected.descriptor.digest,
     mediaType: manifest.mediaType ?? inspected.descriptor.mediaType,
@@ -181,25 +187,44 @@ function summarise(inspected: Inspected): ManifestSummary {
     platform: config?.os && config.architecture ? formatPlatform(config) : null,
     annotations: manifest.annotations ?? {},
     configWarning: inspected.configWarning ?? null,
-    layers: manifest.layers.map((layer): LayerSummary => {
+    layers: manifest.layers.map((layer, i): LayerSummary => {
       const base = {
         mediaType: layer.mediaType,
         digest: layer.digest,
         size: layer.size,
         title: layer.annotations?.[TITLE_ANNOTATION] ?? null,
       };
+      const shown = (planned: PlannedLayer): LayerSummary => ({
+        ...base,
+        title: planned.title ?? base.title,
+        action: planned.action,
+        reason: planned.reason ?? null,
+      });
+      if (whole.plan) return shown(whole.plan[i]);
+      // A Helm chart's layers are planned together: what refuses one refuses all.
+      if (inspected.format.kind === "helm-chart") {
+        return { ...base, action: "refused", reason: whole.error!.message };
+      }
       try {
-        const [planned] = planLayers({ ...manifest, layers: [layer] }, inspected.format);
-        return {
-          ...base,
-          title: planned.title ?? base.title,
-          action: planned.action,
-          reason: planned.reason ?? null,
-        };
+        // Layer by layer, so that each refused one is named with its own reason.
+        return shown(planLayers({ ...manifest, layers: [layer] }, inspected.format)[0]);
       } catch (e) {
         if (!(e instanceof ArtifactError)) throw e;
         return { ...base, action: "refused", reason: e.message };
       }
     }),
   };
+}
+
+/** The plan pull would make, or the error it would stop with. */
+function wholePlan(
+  manifest: ImageManifest,
+  format: DetectedFormat,
+): { plan?: PlannedLayer[]; error?: ArtifactError } {
+  try {
+    return { plan: planLayers(manifest, format) };
+  } catch (e) {
+    if (!(e instanceof ArtifactError)) throw e;
+    return { error: e };
+  }
 }

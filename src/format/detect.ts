@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DOCKER, isImageConfigMediaType, OCI } from "../oci/media_types.ts";
+import { DOCKER, HELM, isImageConfigMediaType, OCI } from "../oci/media_types.ts";
 import { formatPlatform, isUnknownPlatform } from "../oci/platform.ts";
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from "../oci/types.ts";
 import { TOOL_ANNOTATION, TOOL_NAME } from "../version.ts";
@@ -51,6 +51,8 @@ export interface DetectedFormat {
   artifactType?: string;
   /** For Helm charts: the chart's name and version (from its config). */
   chart?: HelmChart;
+  /** For Helm charts whose config names no chart: why (pull refuses them). */
+  chartProblem?: string;
 }
 
 /** A Helm chart's name and version, as its config gives them. */
@@ -65,10 +67,12 @@ export interface ConfigFacts {
   configShape?: string;
   /** The chart named by a Helm config. */
   chart?: HelmChart;
+  /** Why a Helm config names no chart (not JSON, no string name or version). */
+  chartProblem?: string;
 }
 
 /** Helm's config media type (the chart's Chart.yaml metadata as JSON). */
-export const HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json";
+export const HELM_CONFIG: typeof HELM.config = HELM.config;
 /** The title the Go educates artifact-cli gives every manifest and index it pushes. */
 export const GO_CLI_TITLE = "artifact-cli artifact";
 /** Annotation the Go artifact-cli sets to `os/arch` on each manifest (and, shared, on the index). */
@@ -188,7 +192,7 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
  * import { detectManifestFormat } from "./detect.ts";
  * const format = detectManifestFormat({
  *   schemaVersion: 2,
- *   config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest: "sha256:" + "0".repeat(64), size: 2 },
+ *   config: { mediaType: "application/vnd.oci.empty.v1+json", digest: "sha256:" + "0".repeat(64), size: 2 },
  *   layers: [],
  * });
  * console.assert(format.kind === "artifact");
@@ -220,19 +224,7 @@ export function detectManifestFormat(
     if (artifactType) format.artifactType = artifactType;
     return format;
   }
-  if (configType === HELM_CONFIG && facts.chart) {
-    const { name, version } = facts.chart;
-    return {
-      kind: "helm-chart",
-      label: `Helm chart ${name} ${version}`,
-      evidence: [
-        `config media type ${HELM_CONFIG}`,
-        `config name ${JSON.stringify(name)}, version ${JSON.stringify(version)}`,
-      ],
-      artifactType: configType,
-      chart: facts.chart,
-    };
-  }
+  if (configType === HELM_CONFIG) return helmFormat(configType, facts);
   if (manifest.annotations?.[TITLE] === GO_CLI_TITLE) {
     const evidence = [
       `manifest annotation ${TITLE}: ${GO_CLI_TITLE} (what the Go educates artifact-cli writes)`,
@@ -275,6 +267,35 @@ export function detectManifestFormat(
     kind: "image",
     label: manifest.mediaType === DOCKER.manifest ? "Docker image" : "OCI image",
     evidence,
+  };
+}
+
+/**
+ * A Helm chart, recognised by its config media type alone (helm itself
+ * looks at nothing else). The name and version are shown as the config
+ * gives them; text output escapes them, pull validates them.
+ */
+function helmFormat(configType: string, facts: ConfigFacts): DetectedFormat {
+  const evidence = [`config media type ${HELM_CONFIG}`];
+  if (!facts.chart) {
+    const problem = facts.chartProblem ?? "the Helm config was not read";
+    evidence.push(problem);
+    return {
+      kind: "helm-chart",
+      label: "Helm chart (no usable name and version)",
+      evidence,
+      artifactType: configType,
+      chartProblem: problem,
+    };
+  }
+  const { name, version } = facts.chart;
+  evidence.push(`config name ${JSON.stringify(name)}, version ${JSON.stringify(version)}`);
+  return {
+    kind: "helm-chart",
+    label: `Helm chart ${name} ${version}`,
+    evidence,
+    artifactType: configType,
+    chart: facts.chart,
   };
 }
 

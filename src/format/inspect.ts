@@ -6,12 +6,18 @@
  */
 
 import { ParseError } from "../errors.ts";
-import { isImageConfigMediaType } from "../oci/media_types.ts";
+import { HELM, isImageConfigMediaType } from "../oci/media_types.ts";
 import { parseImageConfig, parseManifest } from "../oci/parse.ts";
 import { LIMITS } from "../oci/limits.ts";
 import type { Descriptor, ImageConfig, ParsedManifest } from "../oci/types.ts";
 import { readAll, type Target } from "../target.ts";
-import { type DetectedFormat, detectIndexFormat, detectManifestFormat } from "./detect.ts";
+import {
+  type ConfigFacts,
+  type DetectedFormat,
+  detectIndexFormat,
+  detectManifestFormat,
+} from "./detect.ts";
+import { readHelmConfig } from "./helm.ts";
 
 /** A fetched and classified manifest or index. */
 export interface Inspected {
@@ -48,15 +54,14 @@ export async function inspect(target: Target, descriptor: Descriptor): Promise<I
   const configDescriptor = parsed.manifest.config;
   let config: ImageConfig | undefined;
   let configWarning: string | undefined;
-  let configShape: string | undefined;
-  if (isImageConfigMediaType(configDescriptor.mediaType)) {
-    if (configDescriptor.size > LIMITS.configBytes) {
-      throw new ParseError(
-        `image config is ${configDescriptor.size} bytes, over the ${LIMITS.configBytes}-byte limit`,
-        "config.size",
-      );
-    }
-    const configBytes = await readAll(await target.fetchBlob(configDescriptor));
+  const facts: ConfigFacts = {};
+  if (configDescriptor.mediaType === HELM.config) {
+    // The chart's name and version name the file pull writes.
+    const helm = readHelmConfig(await readConfig(target, configDescriptor, "Helm config"));
+    if ("chart" in helm) facts.chart = helm.chart;
+    else facts.chartProblem = helm.problem;
+  } else if (isImageConfigMediaType(configDescriptor.mediaType)) {
+    const configBytes = await readConfig(target, configDescriptor, "image config");
     try {
       config = parseImageConfig(configBytes);
     } catch (e) {
@@ -64,7 +69,7 @@ export async function inspect(target: Target, descriptor: Descriptor): Promise<I
       configWarning = `config ${
         configDescriptor.digest.slice(0, 19)
       } is not a valid image config (${e.message}); applying the layers without it`;
-      configShape = configBytes.byteLength <= 64
+      facts.configShape = configBytes.byteLength <= 64
         ? new TextDecoder().decode(configBytes).trim()
         : undefined;
     }
@@ -74,8 +79,24 @@ export async function inspect(target: Target, descriptor: Descriptor): Promise<I
     bytes,
     parsed,
     config,
-    format: detectManifestFormat(parsed.manifest, config, { configShape }),
+    format: detectManifestFormat(parsed.manifest, config, facts),
   };
   if (configWarning) inspected.configWarning = configWarning;
   return inspected;
+}
+
+/** A config's bytes, refused before download when its size is over LIMITS.configBytes. */
+async function readConfig(
+  target: Target,
+  descriptor: Descriptor,
+  what: string,
+): Promise<Uint8Array> {
+  if (descriptor.size > LIMITS.configBytes) {
+    throw new ParseError(
+      `${what} is ${descriptor.size} bytes, over the ${LIMITS.configBytes}-byte limit`,
+      "config.size",
+    );
+  }
+  // Bounded while read too, whatever the target checks against the descriptor.
+  return await readAll(await target.fetchBlob(descriptor), { bytes: LIMITS.configBytes, what });
 }

@@ -14,6 +14,9 @@
  *   layers without a title (there is no name to give them; oras skips them
  *   with a warning too).
  *
+ * A Helm chart is planned by its own rules (helm.ts): its chart and
+ * provenance layers are `file`s named from the chart's config.
+ *
  * @module
  */
 
@@ -22,6 +25,7 @@ import { TITLE_ANNOTATION, UNPACK_ANNOTATION } from "../oci/annotations.ts";
 import type { DetectedFormat } from "./detect.ts";
 import { type LayerCompression, layerKind } from "../oci/media_types.ts";
 import type { Descriptor, ImageManifest } from "../oci/types.ts";
+import { planHelmLayers } from "./helm.ts";
 
 /** What to do with one layer. */
 export type LayerAction = "tar" | "unpack" | "file" | "skip";
@@ -56,6 +60,7 @@ export interface PlannedLayer {
  * ```
  */
 export function planLayers(manifest: ImageManifest, format: DetectedFormat): PlannedLayer[] {
+  if (format.kind === "helm-chart") return planHelmLayers(manifest, format);
   const artifact = format.kind === "artifact" ||
     (format.kind === "artifact-cli" && format.artifactType !== undefined);
   return manifest.layers.map((descriptor): PlannedLayer => {

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { NotFoundError, ParseError } from "../errors.ts";
+import { ArtifactError, NotFoundError, ParseError } from "../errors.ts";
 import {
   defaultPlatform,
   formatPlatform,
@@ -33,6 +33,7 @@ import type { Target } from "../target.ts";
 import { LIMITS } from "../oci/limits.ts";
 import { type DetectedFormat, isAttestationEntry, platformList } from "./detect.ts";
 import { inspect, type Inspected } from "./inspect.ts";
+import { chartFileName } from "./helm.ts";
 
 import {
   formatSelector,
@@ -221,6 +222,17 @@ function checkSinglePlatform(
   );
 }
 
+/** What pull does with a Helm chart: the file it writes, or that it refuses the chart. */
+function helmReason(format: DetectedFormat): string {
+  try {
+    if (!format.chart) throw new ParseError(format.chartProblem ?? "no chart");
+    return `${format.label}: pulled as ${chartFileName(format.chart)}, as helm pull writes it`;
+  } catch (e) {
+    if (!(e instanceof ArtifactError)) throw e;
+    return `${format.label}: a single manifest, which pull refuses (see its layers)`;
+  }
+}
+
 function singleReason(format: DetectedFormat): string {
   switch (format.kind) {
     case "artifact-cli":
@@ -228,6 +240,8 @@ function singleReason(format: DetectedFormat): string {
     case "imgpkg-image":
     case "imgpkg-bundle":
       return `${format.label} (a single Docker v2 manifest, no index): pulled as it is`;
+    case "helm-chart":
+      return helmReason(format);
     default:
       return `a single manifest (${format.label}): pulled as it is`;
   }

@@ -30,6 +30,18 @@ export const DOCKER = {
   pluginConfig: "application/vnd.docker.plugin.v1+json",
 } as const;
 
+/** Helm's media types (helm.sh/helm/v3 pkg/registry/constants.go). */
+export const HELM = {
+  /** The config: the chart's Chart.yaml metadata as JSON. */
+  config: "application/vnd.cncf.helm.config.v1+json",
+  /** The chart: the `helm package` .tgz, byte for byte. */
+  chart: "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+  /** The chart layer of Helm 3.0-3.6 pushes (helm still reads it, with a warning). */
+  legacyChart: "application/tar+gzip",
+  /** The provenance file (`helm package --sign`), `NAME-VERSION.tgz.prov`. */
+  provenance: "application/vnd.cncf.helm.chart.provenance.v1.prov",
+} as const;
+
 /** Media types of an image manifest (a single image or artifact). */
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [OCI.manifest, DOCKER.manifest];
 

@@ -21,11 +21,14 @@ export function describeText(reference: string, d: Description): string {
   lines.push(`Reference:   ${reference}`);
   lines.push(`Digest:      ${d.digest}`);
   lines.push(`Media type:  ${d.mediaType} (${formatBytes(d.size)})`);
-  lines.push(`Format:      ${d.format}`);
+  // Labels, evidence and reasons quote the content (a Helm chart's name, a title): escaped
+  // here, each field whole, so that a newline in one cannot forge a line.
+  const e = escapeControl;
+  lines.push(`Format:      ${e(d.format)}`);
   for (const [i, line] of d.evidence.entries()) {
-    lines.push(`${i === 0 ? "  because    " : "             "}${line}`);
+    lines.push(`${i === 0 ? "  because    " : "             "}${e(line)}`);
   }
-  if (d.artifactType) lines.push(`Artifact:    ${d.artifactType}`);
+  if (d.artifactType) lines.push(`Artifact:    ${e(d.artifactType)}`);
   annotationLines(lines, d.annotations, "");
   if (d.platforms.length) {
     lines.push("Platforms:");
@@ -45,9 +48,9 @@ export function describeText(reference: string, d: Description): string {
       );
     }
   }
-  if (d.selectionError) lines.push(`Pull:        nothing selected: ${d.selectionError}`);
+  if (d.selectionError) lines.push(`Pull:        nothing selected: ${e(d.selectionError)}`);
   if (d.selected) {
-    lines.push(`Pull:        ${d.selected.reason}`);
+    lines.push(`Pull:        ${e(d.selected.reason)}`);
     const others = d.selected.alsoMatching.length;
     if (others) {
       lines.push(
@@ -61,15 +64,16 @@ export function describeText(reference: string, d: Description): string {
 }
 
 function manifestLines(lines: string[], m: ManifestSummary, header: boolean): void {
+  const e = escapeControl;
   if (header) {
-    lines.push(`Manifest:    ${m.digest} (${m.format})`);
-    lines.push(`  media type ${m.mediaType}`);
-    for (const line of m.evidence) lines.push(`  because    ${line}`);
-    if (m.artifactType) lines.push(`  artifact   ${m.artifactType}`);
+    lines.push(`Manifest:    ${m.digest} (${e(m.format)})`);
+    lines.push(`  media type ${e(m.mediaType)}`);
+    for (const line of m.evidence) lines.push(`  because    ${e(line)}`);
+    if (m.artifactType) lines.push(`  artifact   ${e(m.artifactType)}`);
     annotationLines(lines, m.annotations, "  ");
   }
   lines.push(
-    `Config:      ${m.config.mediaType}, ${formatBytes(m.config.size)}${
+    `Config:      ${e(m.config.mediaType)}, ${formatBytes(m.config.size)}${
       m.platform ? `, platform ${m.platform}` : ""
     }`,
   );
@@ -83,7 +87,7 @@ function manifestLines(lines: string[], m: ManifestSummary, header: boolean): vo
       ? "tar"
       : `${l.action}: ${l.reason}`;
     lines.push(
-      `  ${i + 1}. ${l.mediaType}  ${formatBytes(l.size)}  ${l.digest.slice(0, 19)}  ${what}`,
+      `  ${i + 1}. ${e(l.mediaType)}  ${formatBytes(l.size)}  ${l.digest.slice(0, 19)}  ${e(what)}`,
     );
   }
 }
