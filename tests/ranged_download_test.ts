@@ -64,7 +64,10 @@ Deno.test("a large blob is fetched as concurrent Range parts, in order and verif
   );
   assert.deepEqual(starts, Array.from({ length: starts.length }, (_, i) => i * PART));
   assert.ok(proxy.inFlight.peak >= 2, `peak ${proxy.inFlight.peak}: parts did not overlap`);
-  assert.ok(proxy.inFlight.peak <= 4 + 1, `peak ${proxy.inFlight.peak}: over the connection limit`);
+  // The proxy counts a request as done only after its last write returns, so
+  // on a loaded machine a part or two the client has finished reading can
+  // still be counted when the next one arrives; 13 parts at once would fail.
+  assert.ok(proxy.inFlight.peak <= 4 + 2, `peak ${proxy.inFlight.peak}: over the connection limit`);
 });
 
 Deno.test("a registry that ignores Range is read as one stream; connections=1 asks no Range", async () => {
