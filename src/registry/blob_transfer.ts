@@ -10,6 +10,7 @@ import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
 import type { RegistryClient } from "./client.ts";
+import { ChunkedRefused, sendChunks, uploadChunkBytes } from "./chunked_upload.ts";
 import { errorText } from "./redact.ts";
 import { backoffMs, isRetryableError, type RetryPolicy, withIdleTimeout } from "./retry.ts";
 
@@ -195,8 +196,9 @@ export async function tryMount(
 }
 
 /**
- * Upload a blob: monolithic PUT when small, else a streamed PATCH then PUT.
- * A failure part-way restarts the whole upload (bounded by the policy),
+ * Upload a blob: monolithic PUT when small, else PATCH chunks that resume
+ * after an interruption (see chunked_upload.ts); a registry refusing chunks
+ * gets one streamed PATCH then PUT. A failure that cannot resume restarts the whole upload (bounded by the policy),
  * reopening the source. `location` is an upload the registry already opened.
  */
 export async function uploadBlob(
@@ -206,6 +208,7 @@ export async function uploadBlob(
   location?: string,
 ): Promise<void> {
   const { client, repository, scopes, policy } = context;
+  let refused = false;
   for (let attempt = 1;; attempt++) {
     try {
       let url = location ?? await startUpload(context);
@@ -214,6 +217,20 @@ export async function uploadBlob(
         const bytes = await readAll(await source.open());
         await finishUpload(context, descriptor, url, bytes);
         return;
+      }
+      const chunkBytes = uploadChunkBytes();
+      if (!refused) {
+        try {
+          url = await sendChunks(context, descriptor, source, url, chunkBytes);
+          await finishUpload(context, descriptor, url);
+          return;
+        } catch (e) {
+          if (!(e instanceof ChunkedRefused)) throw e;
+          // A registry without chunked uploads: one streamed PATCH then PUT, in a new session.
+          client.debug(`${e.message}; sending ${descriptor.digest} in one piece`);
+          refused = true;
+          url = await startUpload(context);
+        }
       }
       const patch = await client.send({
         method: "PATCH",
