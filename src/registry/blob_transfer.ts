@@ -218,33 +218,21 @@ export async function uploadBlob(
         await finishUpload(context, descriptor, url, bytes);
         return;
       }
-      const chunkBytes = uploadChunkBytes();
       if (!refused) {
         try {
-          url = await sendChunks(context, descriptor, source, url, chunkBytes);
-          await finishUpload(context, descriptor, url);
-          return;
+          url = await sendChunks(context, descriptor, source, url, uploadChunkBytes());
         } catch (e) {
           if (!(e instanceof ChunkedRefused)) throw e;
-          // A registry without chunked uploads: one streamed PATCH then PUT, in a new session.
-          client.debug(`${e.message}; sending ${descriptor.digest} in one piece`);
+          // A registry without chunked uploads gets the whole blob in one PUT, in a new session.
+          client.debug(`${e.message}; sending ${descriptor.digest} in one PUT`);
           refused = true;
           url = await startUpload(context);
         }
       }
-      const patch = await client.send({
-        method: "PATCH",
-        url,
-        scopes,
-        headers: { "Content-Type": "application/octet-stream" },
-        body: await source.open(),
-        retry: false,
-      });
-      if (patch.status !== 202 && patch.status !== 204) {
-        await client.failure(patch, `upload of ${descriptor.digest}`);
+      if (refused) {
+        await finishUpload(context, descriptor, url, await source.open(), source.size);
+        return;
       }
-      await patch.body?.cancel();
-      url = new URL(patch.headers.get("location") ?? url, url).href;
       await finishUpload(context, descriptor, url);
       return;
     } catch (e) {
@@ -283,7 +271,8 @@ async function finishUpload(
   context: UploadContext,
   descriptor: Descriptor,
   location: string,
-  bytes?: Uint8Array<ArrayBuffer>,
+  bytes?: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+  size?: number,
 ): Promise<void> {
   const url = new URL(location);
   url.searchParams.set("digest", descriptor.digest);
@@ -293,7 +282,7 @@ async function finishUpload(
     scopes: context.scopes,
     headers: {
       "Content-Type": "application/octet-stream",
-      "Content-Length": String(bytes?.byteLength ?? 0),
+      "Content-Length": String(size ?? (bytes as Uint8Array | undefined)?.byteLength ?? 0),
     },
     body: bytes ?? new Uint8Array(0),
     retry: false,

@@ -11,7 +11,7 @@
 import { ArtifactError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource } from "../target.ts";
-import { isRetryableError, isRetryableStatus } from "./retry.ts";
+import { isRetryableError, isRetryableStatus, RetryableStatusError } from "./retry.ts";
 import type { UploadContext } from "./blob_transfer.ts";
 
 /** Default PATCH chunk size. */
@@ -26,7 +26,9 @@ export function uploadChunkBytes(value = Deno.env.get("ARTIFACT_CLI_UPLOAD_CHUNK
   if (value === undefined || value === "") return DEFAULT_CHUNK_BYTES;
   if (!/^[0-9]{1,12}$/.test(value)) {
     throw new ArtifactError(
-      `ARTIFACT_CLI_UPLOAD_CHUNK_BYTES must be a number of bytes, not ${JSON.stringify(value.slice(0, 40))}`,
+      `ARTIFACT_CLI_UPLOAD_CHUNK_BYTES must be a number of bytes, not ${
+        JSON.stringify(value.slice(0, 40))
+      }`,
     );
   }
   return Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Number(value)));
@@ -140,13 +142,18 @@ export async function sendChunks(
       }
       await client.failure(response, `upload of ${descriptor.digest}`);
     }
-    await response?.body?.cancel();
-    if (++resumes > MAX_RESUMES) throw failure ?? new ArtifactError("too many upload resumes");
+    if (response) {
+      await response.body?.cancel();
+      failure = new ArtifactError(`PATCH of ${descriptor.digest} answered ${response.status}`, {
+        cause: new RetryableStatusError(response.status),
+      });
+    }
+    if (++resumes > MAX_RESUMES) throw failure;
     const status = await uploadStatus(context, url);
     const held = status?.held;
     // Never trust an offset past what we sent, nor an answer we cannot read: start over.
     if (held === undefined || held > offset + length) {
-      throw failure ?? new ArtifactError("the registry lost the upload session");
+      throw failure; // retryable: the caller opens a new session
     }
     url = status!.url;
     client.debug(
