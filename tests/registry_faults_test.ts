@@ -244,7 +244,7 @@ Deno.test("a manifest answering 429 every time: pull gives up after 5 attempts, 
   output.assertUntouched();
 });
 
-Deno.test("uploads answering 500 every time: push gives up after 5 fresh sessions, exit 1, no tag", async () => {
+Deno.test("uploads answering 500 every time: push gives up after 5 attempts (resumes and fresh sessions), exit 1, no tag", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const env = isolatedEnv(dir.path);
@@ -267,7 +267,7 @@ Deno.test("uploads answering 500 every time: push gives up after 5 fresh session
   assert.equal(pull.code, 3, pull.stderr);
 });
 
-Deno.test("upload connections dropped every time: push gives up after 5 fresh sessions, exit 1, no tag", async () => {
+Deno.test("upload connections dropped every time: push gives up after 5 attempts (resumes and fresh sessions), exit 1, no tag", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const env = isolatedEnv(dir.path);

@@ -10,7 +10,12 @@ import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
 import type { RegistryClient } from "./client.ts";
-import { ChunkedRefused, sendChunks, uploadChunkBytes } from "./chunked_upload.ts";
+import {
+  ChunkedRefused,
+  sendChunks,
+  uploadChunkBytes,
+  type UploadTries,
+} from "./chunked_upload.ts";
 import { errorText } from "./redact.ts";
 import { backoffMs, isRetryableError, type RetryPolicy, withIdleTimeout } from "./retry.ts";
 
@@ -209,7 +214,8 @@ export async function uploadBlob(
 ): Promise<void> {
   const { client, repository, scopes, policy } = context;
   let refused = false;
-  for (let attempt = 1;; attempt++) {
+  const tries: UploadTries = { used: 1 };
+  for (;; tries.used++) {
     try {
       let url = location ?? await startUpload(context);
       location = undefined;
@@ -220,7 +226,7 @@ export async function uploadBlob(
       }
       if (!refused) {
         try {
-          url = await sendChunks(context, descriptor, source, url, uploadChunkBytes());
+          url = await sendChunks(context, descriptor, source, url, uploadChunkBytes(), tries);
         } catch (e) {
           if (!(e instanceof ChunkedRefused)) throw e;
           // A registry without chunked uploads gets the whole blob in one PUT, in a new session.
@@ -239,11 +245,12 @@ export async function uploadBlob(
       // Transient failures (dropped connections, 429/5xx answers) restart the whole upload
       // from a fresh session; the abandoned session is left for the registry to expire.
       if (
-        attempt >= policy.attempts || !(isRetryableError(e) || isRetryableError((e as Error).cause))
+        tries.used >= policy.attempts ||
+        !(isRetryableError(e) || isRetryableError((e as Error).cause))
       ) {
         throw e;
       }
-      const wait = backoffMs(policy, attempt, null);
+      const wait = backoffMs(policy, tries.used, null);
       client.debug(
         `upload of ${descriptor.digest} failed (${(e as Error).message}); restarting in ${wait} ms`,
       );

@@ -11,15 +11,18 @@
 import { ArtifactError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource } from "../target.ts";
-import { isRetryableError, isRetryableStatus, RetryableStatusError } from "./retry.ts";
+import { backoffMs, isRetryableError, isRetryableStatus } from "./retry.ts";
 import type { UploadContext } from "./blob_transfer.ts";
 
 /** Default PATCH chunk size. */
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const MIN_CHUNK_BYTES = 64 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
-/** Resumes allowed per upload before the caller restarts it from zero. */
-const MAX_RESUMES = 8;
+
+/** Attempts used by one blob's upload, shared by resumes and fresh sessions (policy.attempts). */
+export interface UploadTries {
+  used: number;
+}
 
 /** The chunk size from `ARTIFACT_CLI_UPLOAD_CHUNK_BYTES`, bounded; invalid values are an error. */
 export function uploadChunkBytes(value = Deno.env.get("ARTIFACT_CLI_UPLOAD_CHUNK_BYTES")): number {
@@ -102,11 +105,11 @@ export async function sendChunks(
   source: BlobSource,
   location: string,
   chunkBytes: number,
+  tries: UploadTries,
 ): Promise<string> {
-  const { client, scopes } = context;
+  const { client, scopes, policy } = context;
   let url = location;
   let offset = 0;
-  let resumes = 0;
   while (offset < source.size) {
     const length = Math.min(chunkBytes, source.size - offset);
     const chunk = await readChunk(source, offset, length);
@@ -143,12 +146,13 @@ export async function sendChunks(
       await client.failure(response, `upload of ${descriptor.digest}`);
     }
     if (response) {
-      await response.body?.cancel();
-      failure = new ArtifactError(`PATCH of ${descriptor.digest} answered ${response.status}`, {
-        cause: new RetryableStatusError(response.status),
-      });
+      failure = await client.failure(response, `upload of ${descriptor.digest}`).catch((e) => e);
     }
-    if (++resumes > MAX_RESUMES) throw failure;
+    // Resumes spend the same attempts as fresh sessions: a registry failing every time
+    // costs policy.attempts PATCHes, not that many per session.
+    if (tries.used >= policy.attempts) throw failure;
+    const wait = backoffMs(policy, tries.used++, null);
+    await policy.sleep(wait);
     const status = await uploadStatus(context, url);
     const held = status?.held;
     // Never trust an offset past what we sent, nor an answer we cannot read: start over.
