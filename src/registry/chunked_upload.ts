@@ -53,13 +53,18 @@ export function parseUploadRange(value: string | null): number | undefined {
   return end === 0 ? 0 : end + 1;
 }
 
-/** Read `length` bytes at `offset` of the source (a seek for files, else skip from the start). */
+/**
+ * Read `length` bytes at `offset` of the source into `buffer` (a seek for
+ * files, else skip from the start). One buffer serves every chunk: a request
+ * is over (answered or failed) before the next chunk is read.
+ */
 async function readChunk(
   source: BlobSource,
   offset: number,
   length: number,
+  buffer: Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const out = new Uint8Array(length);
+  const out = buffer.subarray(0, length);
   let filled = 0;
   if (source.path) {
     using file = await Deno.open(source.path, { read: true });
@@ -110,9 +115,10 @@ export async function sendChunks(
   const { client, scopes, policy } = context;
   let url = location;
   let offset = 0;
+  const buffer = new Uint8Array(Math.min(chunkBytes, source.size));
   while (offset < source.size) {
     const length = Math.min(chunkBytes, source.size - offset);
-    const chunk = await readChunk(source, offset, length);
+    const chunk = await readChunk(source, offset, length, buffer);
     let response: Response | undefined;
     let failure: unknown;
     try {
