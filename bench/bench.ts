@@ -26,6 +26,7 @@ import {
 } from "./layout_scenarios.ts";
 import { registryRows, registrySupported } from "./registry_scenarios.ts";
 import { rangedRows } from "./ranged_scenarios.ts";
+import { resumedUploadRows } from "./resumed_upload_scenarios.ts";
 import { formatTable } from "./table.ts";
 
 const options = parseOptions(Deno.args);
@@ -46,6 +47,7 @@ try {
   await layoutZstd(ctx, mixed);
   await registryRows(ctx, mixed, pushedLayout, withClient);
   if (withClient) await rangedRows(ctx, options.smoke ? 8 : 256);
+  if (withClient) await resumedUploadRows(ctx, options.smoke ? 8 : 64);
   await ctx.removeAll([pushedLayout.layout]);
   await smallFiles(ctx, small);
   if (sizes.big) {

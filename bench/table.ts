@@ -16,6 +16,8 @@ export interface Row {
   /** Largest acceptable ours/baseline time ratio, e.g. 1 / 3 for "3× faster". */
   target?: { maxRatio: number; label: string };
   note?: string;
+  /** A quantity other than time (bytes re-sent...): the ratio column compares these instead. */
+  value?: { ours: number; baseline: number; unit: string };
 }
 
 const MiB = 1024 * 1024;
@@ -41,7 +43,7 @@ export function formatTable(rows: Row[], options: { verdicts?: boolean } = {}): 
   for (const row of rows) {
     const wall = medianWall(row.ours);
     const base = row.baseline ? medianWall(row.baseline.samples) : undefined;
-    const ratio = base ? wall / base : undefined;
+    const ratio = row.value ? row.value.ours / row.value.baseline : base ? wall / base : undefined;
     lines.push([
       row.operation,
       row.bytes ? (row.bytes / MiB / wall).toFixed(0) : "",

@@ -22,6 +22,7 @@ Deno.test("the benchmark harness runs end to end on tiny data (--smoke) and prin
       /pull 8 MiB .* <- registry +\|.*\| curl blob/,
       /push 300 files .* gzip -6 +\|.*\| tar czf/,
       /pull 300 files .* <- layout +\|.*\| tar xzf/,
+      /resumed upload: bytes re-sent .*\| restart from zero/,
     ]
   ) {
     assert.ok(table.some((row) => operation.test(row)), `${operation} missing:\n${result.stdout}`);

@@ -123,8 +123,10 @@ Deno.test("push through a dropped streamed upload, 500 on PATCH, 503 on the fina
   });
   const result = await runCli(["push", `${proxy.host}/team/app:v1`, src, "--debug"], { env });
   assert.equal(result.code, 0, result.stderr);
-  // Each failed upload started again from a fresh session: 4 for the layer, 2 for the config.
-  assert.equal(count(proxy.seen, "POST", /\/blobs\/uploads\/$/), 6);
+  // A dropped or 500 PATCH resumes in its session (a status GET each); the failed final
+  // PUT and the dropped monolithic PUT start again: 2 sessions for the layer, 2 for the config.
+  assert.equal(count(proxy.seen, "POST", /\/blobs\/uploads\/$/), 4);
+  assert.equal(count(proxy.seen, "GET", /\/blobs\/uploads\//), 2);
   assert.equal(count(proxy.seen, "PATCH", /\/blobs\/uploads\//), 4);
   assert.equal(count(proxy.seen, "PUT", /\/manifests\/v1$/), 2);
   assert.match(result.stderr, new RegExp(`upload of ${layer.digest} failed .*; restarting`));
@@ -242,7 +244,7 @@ Deno.test("a manifest answering 429 every time: pull gives up after 5 attempts, 
   output.assertUntouched();
 });
 
-Deno.test("uploads answering 500 every time: push gives up after 5 fresh sessions, exit 1, no tag", async () => {
+Deno.test("uploads answering 500 every time: push gives up after 5 attempts (resumes and fresh sessions), exit 1, no tag", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const env = isolatedEnv(dir.path);
@@ -265,7 +267,7 @@ Deno.test("uploads answering 500 every time: push gives up after 5 fresh session
   assert.equal(pull.code, 3, pull.stderr);
 });
 
-Deno.test("upload connections dropped every time: push gives up after 5 fresh sessions, exit 1, no tag", async () => {
+Deno.test("upload connections dropped every time: push gives up after 5 attempts (resumes and fresh sessions), exit 1, no tag", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const env = isolatedEnv(dir.path);

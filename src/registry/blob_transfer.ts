@@ -10,6 +10,12 @@ import { ArtifactError, IntegrityError } from "../errors.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { type BlobSource, readAll } from "../target.ts";
 import type { RegistryClient } from "./client.ts";
+import {
+  ChunkedRefused,
+  sendChunks,
+  uploadChunkBytes,
+  type UploadTries,
+} from "./chunked_upload.ts";
 import { errorText } from "./redact.ts";
 import { backoffMs, isRetryableError, type RetryPolicy, withIdleTimeout } from "./retry.ts";
 
@@ -195,8 +201,9 @@ export async function tryMount(
 }
 
 /**
- * Upload a blob: monolithic PUT when small, else a streamed PATCH then PUT.
- * A failure part-way restarts the whole upload (bounded by the policy),
+ * Upload a blob: monolithic PUT when small, else PATCH chunks that resume
+ * after an interruption (see chunked_upload.ts); a registry refusing chunks
+ * gets one streamed PATCH then PUT. A failure that cannot resume restarts the whole upload (bounded by the policy),
  * reopening the source. `location` is an upload the registry already opened.
  */
 export async function uploadBlob(
@@ -206,7 +213,9 @@ export async function uploadBlob(
   location?: string,
 ): Promise<void> {
   const { client, repository, scopes, policy } = context;
-  for (let attempt = 1;; attempt++) {
+  let refused = false;
+  const tries: UploadTries = { used: 1 };
+  for (;; tries.used++) {
     try {
       let url = location ?? await startUpload(context);
       location = undefined;
@@ -215,30 +224,33 @@ export async function uploadBlob(
         await finishUpload(context, descriptor, url, bytes);
         return;
       }
-      const patch = await client.send({
-        method: "PATCH",
-        url,
-        scopes,
-        headers: { "Content-Type": "application/octet-stream" },
-        body: await source.open(),
-        retry: false,
-      });
-      if (patch.status !== 202 && patch.status !== 204) {
-        await client.failure(patch, `upload of ${descriptor.digest}`);
+      if (!refused) {
+        try {
+          url = await sendChunks(context, descriptor, source, url, uploadChunkBytes(), tries);
+        } catch (e) {
+          if (!(e instanceof ChunkedRefused)) throw e;
+          // A registry without chunked uploads gets the whole blob in one PUT, in a new session.
+          client.debug(`${e.message}; sending ${descriptor.digest} in one PUT`);
+          refused = true;
+          url = await startUpload(context);
+        }
       }
-      await patch.body?.cancel();
-      url = new URL(patch.headers.get("location") ?? url, url).href;
+      if (refused) {
+        await finishUpload(context, descriptor, url, await source.open(), source.size);
+        return;
+      }
       await finishUpload(context, descriptor, url);
       return;
     } catch (e) {
       // Transient failures (dropped connections, 429/5xx answers) restart the whole upload
       // from a fresh session; the abandoned session is left for the registry to expire.
       if (
-        attempt >= policy.attempts || !(isRetryableError(e) || isRetryableError((e as Error).cause))
+        tries.used >= policy.attempts ||
+        !(isRetryableError(e) || isRetryableError((e as Error).cause))
       ) {
         throw e;
       }
-      const wait = backoffMs(policy, attempt, null);
+      const wait = backoffMs(policy, tries.used, null);
       client.debug(
         `upload of ${descriptor.digest} failed (${(e as Error).message}); restarting in ${wait} ms`,
       );
@@ -266,7 +278,8 @@ async function finishUpload(
   context: UploadContext,
   descriptor: Descriptor,
   location: string,
-  bytes?: Uint8Array<ArrayBuffer>,
+  bytes?: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+  size?: number,
 ): Promise<void> {
   const url = new URL(location);
   url.searchParams.set("digest", descriptor.digest);
@@ -276,7 +289,7 @@ async function finishUpload(
     scopes: context.scopes,
     headers: {
       "Content-Type": "application/octet-stream",
-      "Content-Length": String(bytes?.byteLength ?? 0),
+      "Content-Length": String(size ?? (bytes as Uint8Array | undefined)?.byteLength ?? 0),
     },
     body: bytes ?? new Uint8Array(0),
     retry: false,

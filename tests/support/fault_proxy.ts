@@ -72,6 +72,8 @@ export interface SeenRequest {
   fault?: Fault["kind"];
   /** Status sent (or forwarded); undefined when the connection was dropped first. */
   status?: number;
+  /** Request body bytes the proxy read (forwarded, or read before a drop). */
+  bodyBytes: number;
 }
 
 /** A running proxy. */
@@ -166,7 +168,7 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
     }
-    const record: SeenRequest = { n: seen.length + 1, method, path, headers };
+    const record: SeenRequest = { n: seen.length + 1, method, path, headers, bodyBytes: 0 };
     seen.push(record);
     inFlight.peak = Math.max(inFlight.peak, ++inFlight.current);
     try {
@@ -186,7 +188,7 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
   ) => {
     const fault = pickFault(method, path);
     record.fault = fault?.kind;
-    const body = requestBody(reader, headers);
+    const body = counted(requestBody(reader, headers), record);
 
     if (fault?.kind === "drop-request") {
       let read = 0;
@@ -406,6 +408,17 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The request body as chunks: Content-Length, chunked, or none. */
+/** Count the request body bytes read through `body` into `record.bodyBytes`. */
+async function* counted(
+  body: AsyncGenerator<Uint8Array>,
+  record: SeenRequest,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    record.bodyBytes += chunk.byteLength;
+    yield chunk;
+  }
+}
+
 async function* requestBody(
   reader: ConnReader,
   headers: Record<string, string>,
