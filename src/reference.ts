@@ -11,19 +11,27 @@ import { type Digest, parseDigest } from "./oci/digest.ts";
 
 /** A repository in a registry, with an optional tag and/or digest. */
 export interface RegistryReference {
+  /** A registry reference. */
   kind: "registry";
   /** Host and optional port; Docker Hub is `registry-1.docker.io`. */
   registry: string;
+  /** Repository path, e.g. `team/app`. */
   repository: string;
+  /** Tag, when given. */
   tag?: string;
+  /** Digest, when given. */
   digest?: Digest;
 }
 
 /** An OCI image layout directory, with an optional tag and/or digest. */
 export interface LayoutReference {
+  /** An OCI image layout reference. */
   kind: "layout";
+  /** Directory of the layout. */
   path: string;
+  /** Tag (`org.opencontainers.image.ref.name`), when given. */
   tag?: string;
+  /** Digest, when given. */
   digest?: Digest;
 }
 

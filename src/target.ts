@@ -15,7 +15,9 @@ import type { Descriptor } from "./oci/types.ts";
  * rename it instead of streaming.
  */
 export interface BlobSource {
+  /** Size in bytes. */
   readonly size: number;
+  /** File holding the content, when it is a file. */
   readonly path?: string;
   /** Where the blob already is, so a registry can mount it instead of receiving it. */
   readonly mountFrom?: RepositoryLocation;
@@ -25,18 +27,23 @@ export interface BlobSource {
    * rename) without reading it again. Never set for a user's file.
    */
   readonly verified?: boolean;
+  /** A fresh stream of the content. */
   open(): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** A repository of a registry. */
 export interface RepositoryLocation {
+  /** Registry host, e.g. `ghcr.io`. */
   registry: string;
+  /** Repository path, e.g. `team/app`. */
   repository: string;
 }
 
 /** A manifest's exact bytes together with the descriptor that addresses it. */
 export interface FetchedManifest {
+  /** Descriptor addressing the bytes. */
   descriptor: Descriptor;
+  /** The manifest's exact bytes. */
   bytes: Uint8Array;
 }
 

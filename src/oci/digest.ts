@@ -104,6 +104,7 @@ export function hasherFor(digest: Digest): Hash {
 export class DigestVerifier {
   #hash: Hash;
   #seen = 0;
+  /** Checks bytes against `digest` and `size`; `what` names the content in errors. */
   constructor(readonly digest: Digest, readonly size: number, readonly what: string = digest) {
     this.#hash = hasherFor(digest);
   }

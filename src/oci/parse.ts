@@ -22,7 +22,8 @@ import type {
 } from "./types.ts";
 import { LIMITS } from "./limits.ts";
 
-type Json = Record<string, unknown>;
+/** A parsed JSON object. */
+export type Json = Record<string, unknown>;
 
 /**
  * Parse a manifest or index. `contentType` (e.g. from a registry's

@@ -9,10 +9,15 @@ import { UsageError } from "../errors.ts";
 
 /** The platform of an image, as in an index entry or an image config. */
 export interface Platform {
+  /** Operating system, e.g. `linux`. */
   os: string;
+  /** CPU architecture, e.g. `amd64`. */
   architecture: string;
+  /** CPU variant, e.g. `v8`. */
   variant?: string;
+  /** Operating system version (Windows). */
   "os.version"?: string;
+  /** Required operating system features (Windows). */
   "os.features"?: string[];
 }
 
