@@ -40,6 +40,7 @@ export type FormatKind =
 
 /** What the detector found. */
 export interface DetectedFormat {
+  /** What kind of content it is. */
   kind: FormatKind;
   /** Human-readable name, e.g. `imgpkg bundle`. */
   label: string;
@@ -57,7 +58,9 @@ export interface DetectedFormat {
 
 /** A Helm chart's name and version, as its config gives them. */
 export interface HelmChart {
+  /** Chart name. */
   name: string;
+  /** Chart version (SemVer). */
   version: string;
 }
 

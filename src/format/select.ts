@@ -46,7 +46,9 @@ export { isAttestationEntry, REFERENCE_TYPE_ANNOTATION } from "./detect.ts";
 
 /** The manifest chosen for a pull, and how it was reached. */
 export interface SelectedManifest {
+  /** The chosen manifest's descriptor. */
   descriptor: Descriptor;
+  /** The chosen manifest. */
   manifest: ImageManifest;
   /** Exact bytes of the manifest. */
   bytes: Uint8Array;
