@@ -195,7 +195,11 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
  * import { detectManifestFormat } from "./detect.ts";
  * const format = detectManifestFormat({
  *   schemaVersion: 2,
- *   config: { mediaType: "application/vnd.oci.empty.v1+json", digest: "sha256:" + "0".repeat(64), size: 2 },
+ *   config: {
+ *     mediaType: "application/vnd.oci.empty.v1+json",
+ *     digest: `sha256:${"0".repeat(64)}`,
+ *     size: 2,
+ *   },
  *   layers: [],
  * });
  * console.assert(format.kind === "artifact");
