@@ -178,7 +178,15 @@ function parseLayoutReference(body: string, text: string): LayoutReference {
   return ref;
 }
 
-/** The canonical text of a reference (`oci:` prefix for layouts). */
+/**
+ * The canonical text of a reference (`oci:` prefix for layouts).
+ *
+ * @example
+ * ```ts
+ * import { formatReference, parseReference } from "./reference.ts";
+ * console.assert(formatReference(parseReference("ghcr.io/team/app:v1")) === "ghcr.io/team/app:v1");
+ * ```
+ */
 export function formatReference(ref: Reference): string {
   const base = ref.kind === "layout" ? `oci:${ref.path}` : `${ref.registry}/${ref.repository}`;
   return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ""}${
@@ -186,13 +194,31 @@ export function formatReference(ref: Reference): string {
   }`;
 }
 
-/** The same location with a digest and no tag: what `push` prints. */
+/**
+ * The same location with a digest and no tag: what `push` prints.
+ *
+ * @example
+ * ```ts
+ * import { formatReference, parseReference, withDigest } from "./reference.ts";
+ * const digest = `sha256:${"0".repeat(64)}` as const;
+ * const ref = withDigest(parseReference("ghcr.io/team/app:v1"), digest);
+ * console.assert(formatReference(ref) === `ghcr.io/team/app@${digest}`);
+ * ```
+ */
 export function withDigest<R extends Reference>(ref: R, digest: Digest): R {
   const { tag: _tag, ...rest } = ref;
   return { ...rest, digest } as R;
 }
 
-/** True for `docker.io` and its aliases, which share credentials. */
+/**
+ * True for `docker.io` and its aliases, which share credentials.
+ *
+ * @example
+ * ```ts
+ * import { isDockerHub } from "./reference.ts";
+ * console.assert(isDockerHub("docker.io") && !isDockerHub("ghcr.io"));
+ * ```
+ */
 export function isDockerHub(registry: string): boolean {
   return DOCKER_HUB_ALIASES.has(registry);
 }

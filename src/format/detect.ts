@@ -89,7 +89,21 @@ export const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
 /** Config label imgpkg sets on bundles. */
 export const IMGPKG_BUNDLE_LABEL = "dev.carvel.imgpkg.bundle";
 
-/** True for index entries that are not runnable images (buildx attestations). */
+/**
+ * True for index entries that are not runnable images (buildx attestations).
+ *
+ * @example
+ * ```ts
+ * import { isAttestationEntry } from "./detect.ts";
+ * const entry = {
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${"0".repeat(64)}` as const,
+ *   size: 1,
+ *   platform: { os: "linux", architecture: "amd64" },
+ * };
+ * console.assert(!isAttestationEntry(entry));
+ * ```
+ */
 export function isAttestationEntry(entry: Descriptor): boolean {
   return entry.annotations?.[REFERENCE_TYPE_ANNOTATION] === "attestation-manifest" ||
     isUnknownPlatform(entry.platform);
