@@ -23,7 +23,7 @@ export type * from "./src/oci/types.ts";
 export * from "./src/oci/parse.ts";
 export * from "./src/reference.ts";
 export * from "./src/target.ts";
-export { OciLayout } from "./src/layout/oci_layout.ts";
+export { OciLayout, type OpenLayoutOptions } from "./src/layout/oci_layout.ts";
 export { type PushResult, pushTree, type PushTreeOptions } from "./src/push/push_tree.ts";
 export {
   parsePlatformTrees,
@@ -39,6 +39,7 @@ export {
   type PushArtifactResult,
 } from "./src/push/push_artifact.ts";
 export { pull, type PullOptions, type PullResult } from "./src/pull/pull.ts";
+export { copyGraph, type CopyOptions, type CopyOutcome, type CopyResult } from "./src/copy/copy.ts";
 export * from "./src/oci/annotations.ts";
 export * from "./src/format/detect.ts";
 export { inspect, type Inspected } from "./src/format/inspect.ts";
