@@ -32,6 +32,7 @@ export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 export class ArtifactError extends Error {
   /** Exit code the CLI uses for this error. */
   readonly exitCode: ExitCode = ExitCode.error;
+  /** An error with `message`; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -40,22 +41,26 @@ export class ArtifactError extends Error {
 
 /** The command line or an argument is wrong (exit 2). */
 export class UsageError extends ArtifactError {
-  override readonly exitCode = ExitCode.usage;
+  /** Exit code the CLI uses for this error. */
+  override readonly exitCode: ExitCode = ExitCode.usage;
 }
 
 /** A reference, tag, manifest or blob does not exist (exit 3). */
 export class NotFoundError extends ArtifactError {
-  override readonly exitCode = ExitCode.notFound;
+  /** Exit code the CLI uses for this error. */
+  override readonly exitCode: ExitCode = ExitCode.notFound;
 }
 
 /** Authentication or authorisation failed (exit 4). */
 export class AuthError extends ArtifactError {
-  override readonly exitCode = ExitCode.auth;
+  /** Exit code the CLI uses for this error. */
+  override readonly exitCode: ExitCode = ExitCode.auth;
 }
 
 /** Content does not match its digest or size (exit 5). */
 export class IntegrityError extends ArtifactError {
-  override readonly exitCode = ExitCode.integrity;
+  /** Exit code the CLI uses for this error. */
+  override readonly exitCode: ExitCode = ExitCode.integrity;
 }
 
 /**
@@ -63,6 +68,7 @@ export class IntegrityError extends ArtifactError {
  * `path` names the offending field, e.g. `layers[2].digest`.
  */
 export class ParseError extends ArtifactError {
+  /** `path` (e.g. `layers[2].digest`) prefixes the message when given. */
   constructor(message: string, readonly path = "", options?: ErrorOptions) {
     super(path ? `${path}: ${message}` : message, options);
   }

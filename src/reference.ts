@@ -11,19 +11,27 @@ import { type Digest, parseDigest } from "./oci/digest.ts";
 
 /** A repository in a registry, with an optional tag and/or digest. */
 export interface RegistryReference {
+  /** A registry reference. */
   kind: "registry";
   /** Host and optional port; Docker Hub is `registry-1.docker.io`. */
   registry: string;
+  /** Repository path, e.g. `team/app`. */
   repository: string;
+  /** Tag, when given. */
   tag?: string;
+  /** Digest, when given. */
   digest?: Digest;
 }
 
 /** An OCI image layout directory, with an optional tag and/or digest. */
 export interface LayoutReference {
+  /** An OCI image layout reference. */
   kind: "layout";
+  /** Directory of the layout. */
   path: string;
+  /** Tag (`org.opencontainers.image.ref.name`), when given. */
   tag?: string;
+  /** Digest, when given. */
   digest?: Digest;
 }
 
@@ -170,7 +178,15 @@ function parseLayoutReference(body: string, text: string): LayoutReference {
   return ref;
 }
 
-/** The canonical text of a reference (`oci:` prefix for layouts). */
+/**
+ * The canonical text of a reference (`oci:` prefix for layouts).
+ *
+ * @example
+ * ```ts
+ * import { formatReference, parseReference } from "./reference.ts";
+ * console.assert(formatReference(parseReference("ghcr.io/team/app:v1")) === "ghcr.io/team/app:v1");
+ * ```
+ */
 export function formatReference(ref: Reference): string {
   const base = ref.kind === "layout" ? `oci:${ref.path}` : `${ref.registry}/${ref.repository}`;
   return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ""}${
@@ -178,13 +194,31 @@ export function formatReference(ref: Reference): string {
   }`;
 }
 
-/** The same location with a digest and no tag: what `push` prints. */
+/**
+ * The same location with a digest and no tag: what `push` prints.
+ *
+ * @example
+ * ```ts
+ * import { formatReference, parseReference, withDigest } from "./reference.ts";
+ * const digest = `sha256:${"0".repeat(64)}` as const;
+ * const ref = withDigest(parseReference("ghcr.io/team/app:v1"), digest);
+ * console.assert(formatReference(ref) === `ghcr.io/team/app@${digest}`);
+ * ```
+ */
 export function withDigest<R extends Reference>(ref: R, digest: Digest): R {
   const { tag: _tag, ...rest } = ref;
   return { ...rest, digest } as R;
 }
 
-/** True for `docker.io` and its aliases, which share credentials. */
+/**
+ * True for `docker.io` and its aliases, which share credentials.
+ *
+ * @example
+ * ```ts
+ * import { isDockerHub } from "./reference.ts";
+ * console.assert(isDockerHub("docker.io") && !isDockerHub("ghcr.io"));
+ * ```
+ */
 export function isDockerHub(registry: string): boolean {
   return DOCKER_HUB_ALIASES.has(registry);
 }

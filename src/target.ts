@@ -15,7 +15,9 @@ import type { Descriptor } from "./oci/types.ts";
  * rename it instead of streaming.
  */
 export interface BlobSource {
+  /** Size in bytes. */
   readonly size: number;
+  /** File holding the content, when it is a file. */
   readonly path?: string;
   /** Where the blob already is, so a registry can mount it instead of receiving it. */
   readonly mountFrom?: RepositoryLocation;
@@ -25,18 +27,23 @@ export interface BlobSource {
    * rename) without reading it again. Never set for a user's file.
    */
   readonly verified?: boolean;
+  /** A fresh stream of the content. */
   open(): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** A repository of a registry. */
 export interface RepositoryLocation {
+  /** Registry host, e.g. `ghcr.io`. */
   registry: string;
+  /** Repository path, e.g. `team/app`. */
   repository: string;
 }
 
 /** A manifest's exact bytes together with the descriptor that addresses it. */
 export interface FetchedManifest {
+  /** Descriptor addressing the bytes. */
   descriptor: Descriptor;
+  /** The manifest's exact bytes. */
   bytes: Uint8Array;
 }
 
@@ -124,7 +131,18 @@ export function bytesSource(bytes: Uint8Array): BlobSource {
   };
 }
 
-/** A BlobSource over a file on disk (`verified`: see {@link BlobSource.verified}). */
+/**
+ * A BlobSource over a file on disk (`verified`: see {@link BlobSource.verified}).
+ *
+ * @example
+ * ```ts
+ * import { fileSource, readAll } from "./target.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hi");
+ * const bytes = await readAll(await fileSource(path, 2).open());
+ * console.assert(bytes.length === 2);
+ * ```
+ */
 export function fileSource(
   path: string,
   size: number,
@@ -194,6 +212,13 @@ export function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array<ArrayBu
  * Read a whole (small) stream into memory. With `limit`, stop reading and
  * throw a ParseError as soon as more than `limit.bytes` arrive, so an
  * endless answer cannot exhaust memory.
+ *
+ * @example
+ * ```ts
+ * import { readAll } from "./target.ts";
+ * const bytes = await readAll([new Uint8Array([1]), new Uint8Array([2, 3])]);
+ * console.assert(bytes.length === 3);
+ * ```
  */
 export async function readAll(
   stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -218,7 +243,15 @@ export async function readAll(
   return out;
 }
 
-/** `tagOrDigest` is a digest rather than a tag. */
+/**
+ * `tagOrDigest` is a digest rather than a tag.
+ *
+ * @example
+ * ```ts
+ * import { isDigestReference } from "./target.ts";
+ * console.assert(isDigestReference(`sha256:${"0".repeat(64)}`) && !isDigestReference("v1"));
+ * ```
+ */
 export function isDigestReference(tagOrDigest: string): tagOrDigest is Digest {
   return tagOrDigest.includes(":");
 }

@@ -48,7 +48,9 @@ interface EngineHandle {
  * import { SyncDecompressor } from "./zlib_sync.ts";
  * const gunzip = SyncDecompressor.create("gzip")!;
  * let text = "";
- * const onOutput = (c: Uint8Array) => text += new TextDecoder().decode(c);
+ * const onOutput = (c: Uint8Array) => {
+ *   text += new TextDecoder().decode(c);
+ * };
  * gunzip.write(zlib.gzipSync(new TextEncoder().encode("hi")), onOutput);
  * gunzip.finish(onOutput);
  * console.assert(text === "hi");

@@ -26,8 +26,11 @@ import { TITLE_ANNOTATION } from "../oci/annotations.ts";
 export interface PlatformEntry {
   /** `os/arch[/variant]`, or null when the entry names none. */
   platform: string | null;
+  /** Digest of the entry's manifest. */
   digest: string;
+  /** Media type of the entry's manifest. */
   mediaType: string;
+  /** Size of the entry's manifest in bytes. */
   size: number;
   /** A buildx attestation manifest (never pulled). */
   attestation: boolean;
@@ -39,9 +42,13 @@ export interface PlatformEntry {
 
 /** One layer and what pull does with it. */
 export interface LayerSummary {
+  /** Media type of the layer. */
   mediaType: string;
+  /** Digest of the layer. */
   digest: string;
+  /** Size of the layer in bytes. */
   size: number;
+  /** The `org.opencontainers.image.title` annotation, or null. */
   title: string | null;
   /** `tar`, `unpack`, `file`, `skip`, or `refused` (pull would fail on it). */
   action: string;
@@ -51,16 +58,25 @@ export interface LayerSummary {
 
 /** A single manifest. */
 export interface ManifestSummary {
+  /** Digest of the manifest. */
   digest: string;
+  /** Media type of the manifest. */
   mediaType: string;
+  /** What kind of content it is. */
   kind: FormatKind;
+  /** Human-readable format name, e.g. `container image`. */
   format: string;
+  /** Why: one line per fact that decided the format. */
   evidence: string[];
+  /** The artifact type, or null. */
   artifactType: string | null;
+  /** The config blob. */
   config: { mediaType: string; digest: string; size: number };
   /** The platform in the image config, or null (no image config, or empty os/architecture). */
   platform: string | null;
+  /** The manifest's annotations. */
   annotations: Annotations;
+  /** The layers and what pull does with each. */
   layers: LayerSummary[];
   /** Why the config was set aside (not a valid image config), or null. */
   configWarning: string | null;
@@ -68,13 +84,21 @@ export interface ManifestSummary {
 
 /** What `describe` reports. */
 export interface Description {
+  /** Digest the reference resolved to. */
   digest: string;
+  /** Media type of the manifest or index. */
   mediaType: string;
+  /** Size of the manifest or index in bytes. */
   size: number;
+  /** What kind of content it is. */
   kind: FormatKind;
+  /** Human-readable format name, e.g. `multi-platform image`. */
   format: string;
+  /** Why: one line per fact that decided the format. */
   evidence: string[];
+  /** The artifact type, or null. */
   artifactType: string | null;
+  /** The manifest's or index's annotations. */
   annotations: Annotations;
   /** Entries of an index; empty for a single manifest. */
   platforms: PlatformEntry[];

@@ -40,6 +40,7 @@ export type FormatKind =
 
 /** What the detector found. */
 export interface DetectedFormat {
+  /** What kind of content it is. */
   kind: FormatKind;
   /** Human-readable name, e.g. `imgpkg bundle`. */
   label: string;
@@ -57,7 +58,9 @@ export interface DetectedFormat {
 
 /** A Helm chart's name and version, as its config gives them. */
 export interface HelmChart {
+  /** Chart name. */
   name: string;
+  /** Chart version (SemVer). */
   version: string;
 }
 
@@ -86,7 +89,21 @@ export const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
 /** Config label imgpkg sets on bundles. */
 export const IMGPKG_BUNDLE_LABEL = "dev.carvel.imgpkg.bundle";
 
-/** True for index entries that are not runnable images (buildx attestations). */
+/**
+ * True for index entries that are not runnable images (buildx attestations).
+ *
+ * @example
+ * ```ts
+ * import { isAttestationEntry } from "./detect.ts";
+ * const entry = {
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${"0".repeat(64)}` as const,
+ *   size: 1,
+ *   platform: { os: "linux", architecture: "amd64" },
+ * };
+ * console.assert(!isAttestationEntry(entry));
+ * ```
+ */
 export function isAttestationEntry(entry: Descriptor): boolean {
   return entry.annotations?.[REFERENCE_TYPE_ANNOTATION] === "attestation-manifest" ||
     isUnknownPlatform(entry.platform);
@@ -192,7 +209,11 @@ export function detectIndexFormat(index: ImageIndex): DetectedFormat {
  * import { detectManifestFormat } from "./detect.ts";
  * const format = detectManifestFormat({
  *   schemaVersion: 2,
- *   config: { mediaType: "application/vnd.oci.empty.v1+json", digest: "sha256:" + "0".repeat(64), size: 2 },
+ *   config: {
+ *     mediaType: "application/vnd.oci.empty.v1+json",
+ *     digest: `sha256:${"0".repeat(64)}`,
+ *     size: 2,
+ *   },
  *   layers: [],
  * });
  * console.assert(format.kind === "artifact");

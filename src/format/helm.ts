@@ -107,7 +107,7 @@ export function chartFileName(chart: HelmChart): string {
  *   schemaVersion: 2,
  *   config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest, size: 2 },
  *   layers: [{ mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", digest, size: 1 }],
- * }, { kind: "helm-chart", label: "Helm chart a 1", evidence: [], chart: { name: "a", version: "1" } });
+ * }, { chart: { name: "a", version: "1" } });
  * console.assert(plan[0].action === "file" && plan[0].title === "a-1.tgz");
  * ```
  */

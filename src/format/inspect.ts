@@ -21,12 +21,15 @@ import { readHelmConfig } from "./helm.ts";
 
 /** A fetched and classified manifest or index. */
 export interface Inspected {
+  /** The descriptor the reference resolved to. */
   descriptor: Descriptor;
   /** Exact bytes as stored. */
   bytes: Uint8Array;
+  /** The parsed manifest or index. */
   parsed: ParsedManifest;
   /** The image config, for manifests whose config is an image config. */
   config?: ImageConfig;
+  /** What the detector made of it. */
   format: DetectedFormat;
   /**
    * Set when the config claims to be an image config but is not a valid one

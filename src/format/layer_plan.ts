@@ -32,7 +32,9 @@ export type LayerAction = "tar" | "unpack" | "file" | "skip";
 
 /** One layer and what pull does with it. */
 export interface PlannedLayer {
+  /** The layer. */
   descriptor: Descriptor;
+  /** What pull does with it. */
   action: LayerAction;
   /** For `unpack` and `file`: the validated relative path. */
   title?: string;

@@ -46,7 +46,9 @@ export { isAttestationEntry, REFERENCE_TYPE_ANNOTATION } from "./detect.ts";
 
 /** The manifest chosen for a pull, and how it was reached. */
 export interface SelectedManifest {
+  /** The chosen manifest's descriptor. */
   descriptor: Descriptor;
+  /** The chosen manifest. */
   manifest: ImageManifest;
   /** Exact bytes of the manifest. */
   bytes: Uint8Array;
@@ -153,6 +155,23 @@ export async function selectFrom(
  * The index entry matching `wanted`, never an attestation. An index whose
  * only entry names no platform gives that entry. NotFoundError listing the
  * platforms present otherwise.
+ *
+ * @example
+ * ```ts
+ * import { selectIndexEntry } from "./select.ts";
+ * const entry = {
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: `sha256:${"0".repeat(64)}` as const,
+ *   size: 1,
+ *   platform: { os: "linux", architecture: "arm64" },
+ * };
+ * const chosen = selectIndexEntry(
+ *   { schemaVersion: 2, manifests: [entry] },
+ *   { os: "linux", architecture: "arm64" },
+ *   "ghcr.io/team/app:v1",
+ * );
+ * console.assert(chosen === entry);
+ * ```
  */
 export function selectIndexEntry(index: ImageIndex, wanted: Platform, where: string): Descriptor {
   return matchingEntries(index, wanted, where)[0];

@@ -44,7 +44,15 @@ export function parseDigest(value: string, path = "digest"): Digest {
   return value as Digest;
 }
 
-/** True when `value` is a syntactically valid digest. */
+/**
+ * True when `value` is a syntactically valid digest.
+ *
+ * @example
+ * ```ts
+ * import { isDigest } from "./digest.ts";
+ * console.assert(isDigest(`sha256:${"0".repeat(64)}`) && !isDigest("sha256:xyz"));
+ * ```
+ */
 export function isDigest(value: string): value is Digest {
   try {
     parseDigest(value);
@@ -54,12 +62,28 @@ export function isDigest(value: string): value is Digest {
   }
 }
 
-/** The hex part of a digest. */
+/**
+ * The hex part of a digest.
+ *
+ * @example
+ * ```ts
+ * import { digestHex } from "./digest.ts";
+ * console.assert(digestHex(`sha256:${"0".repeat(64)}`) === "0".repeat(64));
+ * ```
+ */
 export function digestHex(digest: Digest): string {
   return digest.slice(digest.indexOf(":") + 1);
 }
 
-/** The algorithm part of a digest. */
+/**
+ * The algorithm part of a digest.
+ *
+ * @example
+ * ```ts
+ * import { digestAlgorithm } from "./digest.ts";
+ * console.assert(digestAlgorithm(`sha256:${"0".repeat(64)}`) === "sha256");
+ * ```
+ */
 export function digestAlgorithm(digest: Digest): string {
   return digest.slice(0, digest.indexOf(":"));
 }
@@ -78,7 +102,17 @@ export function sha256Digest(bytes: Uint8Array): Digest {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-/** A hash object for a digest's algorithm; only sha256 and sha512 are supported. */
+/**
+ * A hash object for a digest's algorithm; only sha256 and sha512 are supported.
+ *
+ * @example
+ * ```ts
+ * import { hasherFor, sha256Digest } from "./digest.ts";
+ * const digest = sha256Digest(new Uint8Array([1]));
+ * const hex = hasherFor(digest).update(new Uint8Array([1])).digest("hex");
+ * console.assert(`sha256:${hex}` === digest);
+ * ```
+ */
 export function hasherFor(digest: Digest): Hash {
   const algorithm = digestAlgorithm(digest);
   if (algorithm !== "sha256" && algorithm !== "sha512") {
@@ -104,6 +138,7 @@ export function hasherFor(digest: Digest): Hash {
 export class DigestVerifier {
   #hash: Hash;
   #seen = 0;
+  /** Checks bytes against `digest` and `size`; `what` names the content in errors. */
   constructor(readonly digest: Digest, readonly size: number, readonly what: string = digest) {
     this.#hash = hasherFor(digest);
   }

@@ -90,7 +90,15 @@ export function layerKind(mediaType: string): LayerKind {
   return LAYER_KINDS[mediaType] ?? { tar: false, compression: "none", foreign: false };
 }
 
-/** The OCI layer media type for a tar with the given compression. */
+/**
+ * The OCI layer media type for a tar with the given compression.
+ *
+ * @example
+ * ```ts
+ * import { ociLayerMediaType } from "./media_types.ts";
+ * console.assert(ociLayerMediaType("gzip") === "application/vnd.oci.image.layer.v1.tar+gzip");
+ * ```
+ */
 export function ociLayerMediaType(compression: LayerCompression): string {
   switch (compression) {
     case "gzip":
@@ -102,7 +110,15 @@ export function ociLayerMediaType(compression: LayerCompression): string {
   }
 }
 
-/** True for the config media types of container images (OCI and Docker). */
+/**
+ * True for the config media types of container images (OCI and Docker).
+ *
+ * @example
+ * ```ts
+ * import { isImageConfigMediaType } from "./media_types.ts";
+ * console.assert(isImageConfigMediaType("application/vnd.oci.image.config.v1+json"));
+ * ```
+ */
 export function isImageConfigMediaType(mediaType: string): boolean {
   return mediaType === OCI.config || mediaType === DOCKER.config;
 }

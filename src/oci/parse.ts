@@ -22,7 +22,8 @@ import type {
 } from "./types.ts";
 import { LIMITS } from "./limits.ts";
 
-type Json = Record<string, unknown>;
+/** A parsed JSON object. */
+export type Json = Record<string, unknown>;
 
 /**
  * Parse a manifest or index. `contentType` (e.g. from a registry's
@@ -60,14 +61,42 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   return { kind: "manifest", manifest: manifestFrom(doc) };
 }
 
-/** Parse bytes that must be an image manifest (not an index). */
+/**
+ * Parse bytes that must be an image manifest (not an index).
+ *
+ * @example
+ * ```ts
+ * import { parseImageManifest } from "./parse.ts";
+ * const digest = `sha256:${"0".repeat(64)}`;
+ * const manifest = parseImageManifest(new TextEncoder().encode(JSON.stringify({
+ *   schemaVersion: 2,
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   config: { mediaType: "application/vnd.oci.empty.v1+json", digest, size: 2 },
+ *   layers: [],
+ * })));
+ * console.assert(manifest.layers.length === 0);
+ * ```
+ */
 export function parseImageManifest(bytes: Uint8Array, contentType?: string): ImageManifest {
   const parsed = parseManifest(bytes, contentType);
   if (parsed.kind !== "manifest") throw new ParseError("expected an image manifest, got an index");
   return parsed.manifest;
 }
 
-/** Parse bytes that must be an index or manifest list. */
+/**
+ * Parse bytes that must be an index or manifest list.
+ *
+ * @example
+ * ```ts
+ * import { parseImageIndex } from "./parse.ts";
+ * const index = parseImageIndex(new TextEncoder().encode(JSON.stringify({
+ *   schemaVersion: 2,
+ *   mediaType: "application/vnd.oci.image.index.v1+json",
+ *   manifests: [],
+ * })));
+ * console.assert(index.manifests.length === 0);
+ * ```
+ */
 export function parseImageIndex(bytes: Uint8Array, contentType?: string): ImageIndex {
   const parsed = parseManifest(bytes, contentType);
   if (parsed.kind !== "index") throw new ParseError("expected an index, got an image manifest");
@@ -77,6 +106,17 @@ export function parseImageIndex(bytes: Uint8Array, contentType?: string): ImageI
 /**
  * Parse an image config (OCI or Docker). `os` and `architecture` may be empty
  * strings (imgpkg writes them so) but must be strings when present.
+ *
+ * @example
+ * ```ts
+ * import { parseImageConfig } from "./parse.ts";
+ * const config = parseImageConfig(new TextEncoder().encode(JSON.stringify({
+ *   architecture: "amd64",
+ *   os: "linux",
+ *   rootfs: { type: "layers", diff_ids: [] },
+ * })));
+ * console.assert(config.os === "linux");
+ * ```
  */
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   const doc = parseJsonObject(bytes, "config", LIMITS.configBytes);
@@ -112,7 +152,19 @@ export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   return config;
 }
 
-/** Parse one descriptor found at `path` of a document. */
+/**
+ * Parse one descriptor found at `path` of a document.
+ *
+ * @example
+ * ```ts
+ * import { parseDescriptor } from "./parse.ts";
+ * const d = parseDescriptor(
+ *   { mediaType: "application/octet-stream", digest: `sha256:${"0".repeat(64)}`, size: 1 },
+ *   "layers[0]",
+ * );
+ * console.assert(d.size === 1);
+ * ```
+ */
 export function parseDescriptor(value: unknown, path: string): Descriptor {
   const obj = asObject(value, path);
   const desc: Descriptor = {
@@ -169,6 +221,13 @@ function manifestFrom(doc: Json): ImageManifest {
 /**
  * Parse an OCI layout's `index.json`, which lists every tag of the layout and
  * so gets larger bounds than an index fetched as a manifest.
+ *
+ * @example
+ * ```ts
+ * import { parseLayoutIndex } from "./parse.ts";
+ * const index = parseLayoutIndex(new TextEncoder().encode('{"schemaVersion":2,"manifests":[]}'));
+ * console.assert(index.manifests.length === 0);
+ * ```
  */
 export function parseLayoutIndex(bytes: Uint8Array): ImageIndex {
   const doc = parseJsonObject(bytes, "index.json", LIMITS.layoutIndexBytes);
@@ -222,7 +281,16 @@ function isKnownManifestType(type: string): boolean {
   return MANIFEST_MEDIA_TYPES.includes(type) || INDEX_MEDIA_TYPES.includes(type);
 }
 
-/** Decode UTF-8 JSON that must be an object, within a size limit. */
+/**
+ * Decode UTF-8 JSON that must be an object, within a size limit.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonObject } from "./parse.ts";
+ * const obj = parseJsonObject(new TextEncoder().encode('{"a":1}'), "config", 1024);
+ * console.assert(obj.a === 1);
+ * ```
+ */
 export function parseJsonObject(bytes: Uint8Array, what: string, limit: number): Json {
   if (bytes.byteLength > limit) {
     throw new ParseError(`${what} is ${bytes.byteLength} bytes, over the ${limit}-byte limit`);

@@ -9,10 +9,15 @@ import { UsageError } from "../errors.ts";
 
 /** The platform of an image, as in an index entry or an image config. */
 export interface Platform {
+  /** Operating system, e.g. `linux`. */
   os: string;
+  /** CPU architecture, e.g. `amd64`. */
   architecture: string;
+  /** CPU variant, e.g. `v8`. */
   variant?: string;
+  /** Operating system version (Windows). */
   "os.version"?: string;
+  /** Required operating system features (Windows). */
   "os.features"?: string[];
 }
 
@@ -78,7 +83,15 @@ export function parsePlatform(text: string): Platform {
   return platform;
 }
 
-/** `os/arch[/variant]` text of a platform. */
+/**
+ * `os/arch[/variant]` text of a platform.
+ *
+ * @example
+ * ```ts
+ * import { formatPlatform } from "./platform.ts";
+ * console.assert(formatPlatform({ os: "linux", architecture: "arm64", variant: "v8" }) === "linux/arm64/v8");
+ * ```
+ */
 export function formatPlatform(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
 }
@@ -87,6 +100,15 @@ export function formatPlatform(platform: Platform): string {
  * Whether an image of platform `candidate` satisfies a request for `wanted`.
  * Both are normalised first; a request without variant matches any variant of
  * that architecture only when the candidate uses the default variant.
+ *
+ * @example
+ * ```ts
+ * import { platformMatches } from "./platform.ts";
+ * console.assert(platformMatches(
+ *   { os: "linux", architecture: "amd64" },
+ *   { os: "linux", architecture: "amd64" },
+ * ));
+ * ```
  */
 export function platformMatches(wanted: Platform, candidate: Platform): boolean {
   const w = normalizePlatform(wanted);
@@ -95,7 +117,15 @@ export function platformMatches(wanted: Platform, candidate: Platform): boolean 
   return (w.variant ?? "") === (c.variant ?? "");
 }
 
-/** True for the `unknown/unknown` platform that buildx gives attestation manifests. */
+/**
+ * True for the `unknown/unknown` platform that buildx gives attestation manifests.
+ *
+ * @example
+ * ```ts
+ * import { isUnknownPlatform } from "./platform.ts";
+ * console.assert(isUnknownPlatform({ os: "unknown", architecture: "unknown" }));
+ * ```
+ */
 export function isUnknownPlatform(platform: Platform | undefined): boolean {
   return platform?.os === "unknown" && platform?.architecture === "unknown";
 }
@@ -104,6 +134,12 @@ export function isUnknownPlatform(platform: Platform | undefined): boolean {
  * The platform pulled when none is asked for: `linux/<host architecture>`.
  * Linux even on macOS, because the content is meant for containers.
  * `ARTIFACT_CLI_DEFAULT_PLATFORM` (e.g. `linux/arm64`) overrides it.
+ *
+ * @example
+ * ```ts
+ * import { defaultPlatform } from "./platform.ts";
+ * console.log(defaultPlatform().architecture); // e.g. "amd64"
+ * ```
  */
 export function defaultPlatform(): Platform {
   const override = Deno.env.get("ARTIFACT_CLI_DEFAULT_PLATFORM");

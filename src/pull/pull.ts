@@ -27,6 +27,7 @@ export interface PullOptions {
   output: string;
   /** Tag or digest; undefined means the target's default. */
   tagOrDigest?: string;
+  /** Platform to pick from an index (default: the host's). */
   platform?: Platform;
   /** Index-entry annotations the pulled manifest must have (`--select`); see select_annotations.ts. */
   select?: Selector;
@@ -38,6 +39,7 @@ export interface PullOptions {
   force?: boolean;
   /** Record the output as a pull's (default true; sync's scratch pulls pass false). */
   remember?: boolean;
+  /** Receives warnings (one line each). */
   onWarning?: (message: string) => void;
   /** Receives notes (e.g. that an imgpkg bundle's nested images are not fetched). */
   onInfo?: (message: string) => void;
@@ -80,8 +82,11 @@ function ambiguityWarning(
 export interface PullResult {
   /** What the reference resolved to (manifest or index). */
   resolved: Descriptor;
+  /** The manifest that was pulled (and the index entry it came from). */
   selected: Omit<SelectedManifest, "bytes" | "manifest" | "config">;
+  /** The layers that were applied, in order. */
   layers: Descriptor[];
+  /** The output directory written. */
   output: string;
 }
 

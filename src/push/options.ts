@@ -15,12 +15,15 @@ export interface LayerPushOptions {
   exclude?: string[];
   /** Keep `.git` directories. */
   includeGit?: boolean;
+  /** Layer compression (default gzip). */
   compression?: LayerCompression;
+  /** Compression level for the chosen compression. */
   level?: number;
   /** Threads compressing blocks (default: one per core; 0 compresses on this thread). */
   compressionWorkers?: number;
   /** Blobs transferred at once (default 4). */
   concurrency?: number;
+  /** Receives warnings (one line each). */
   onWarning?: (message: string) => void;
   /** Where packing shows its progress (uploads show theirs through the target). */
   progress?: Progress;

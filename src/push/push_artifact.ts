@@ -46,15 +46,20 @@ export const CONFIG_KEY = "$config";
 
 /** A file or directory argument with an optional media type. */
 export interface ArtifactInput {
+  /** File to push as a blob. */
   path: string;
+  /** Media type of the blob (default: a generic one). */
   mediaType?: string;
 }
 
 /** Options for {@link pushArtifact}. */
 /** Directory layers of artifacts are always tar+gzip, as oras writes them. */
 export interface PushArtifactOptions extends Omit<LayerPushOptions, "compression"> {
+  /** Files, one layer each. */
   files: ArtifactInput[];
+  /** The manifest's `artifactType`. */
   artifactType?: string;
+  /** A file to use as the config blob (default: the empty config). */
   config?: ArtifactInput;
   /** Manifest annotations. */
   annotations?: Annotations;
@@ -64,9 +69,13 @@ export interface PushArtifactOptions extends Omit<LayerPushOptions, "compression
 
 /** What an artifact push stored. */
 export interface PushArtifactResult {
+  /** The pushed manifest's descriptor. */
   descriptor: Descriptor;
+  /** The config blob. */
   config: Descriptor;
+  /** The layer blobs, in order. */
   layers: Descriptor[];
+  /** Per blob digest: whether it was sent or already there. */
   blobs: Record<string, UploadOutcome>;
 }
 

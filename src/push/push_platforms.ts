@@ -29,12 +29,15 @@ import { type Upload, uploadBlobs, type UploadOutcome } from "./upload.ts";
 
 /** One platform and the inputs of its tree. */
 export interface PlatformTree {
+  /** Platform this tree is for. */
   platform: Platform;
+  /** Directories or files packed into its layer. */
   inputs: string[];
 }
 
 /** Options for {@link pushPlatforms}. */
 export interface PushPlatformsOptions extends LayerPushOptions {
+  /** One tree per platform. */
   trees: PlatformTree[];
   /** Annotations for the index and every manifest. */
   annotations?: Annotations;
@@ -42,9 +45,13 @@ export interface PushPlatformsOptions extends LayerPushOptions {
 
 /** One platform manifest of a multi-platform push. */
 export interface PlatformManifest {
+  /** Platform of this manifest. */
   platform: Platform;
+  /** The manifest's descriptor (as listed in the index). */
   descriptor: Descriptor;
+  /** The config blob. */
   config: Descriptor;
+  /** The layer blobs, in order. */
   layers: Descriptor[];
 }
 
@@ -52,9 +59,11 @@ export interface PlatformManifest {
 export interface PushPlatformsResult {
   /** The pushed index. */
   descriptor: Descriptor;
+  /** One manifest per platform, in the order given. */
   manifests: PlatformManifest[];
   /** Distinct layer blobs (shared trees share one). */
   layers: Descriptor[];
+  /** Per blob digest: whether it was sent or already there. */
   blobs: Record<string, UploadOutcome>;
 }
 

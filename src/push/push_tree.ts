@@ -25,6 +25,7 @@ import { uploadBlobs, type UploadOutcome } from "./upload.ts";
 export interface PushTreeOptions extends LayerPushOptions {
   /** Directories (contents at the layer root) and files (by base name). */
   inputs: string[];
+  /** Annotations of the manifest. */
   annotations?: Annotations;
 }
 
@@ -32,7 +33,9 @@ export interface PushTreeOptions extends LayerPushOptions {
 export interface PushResult {
   /** The pushed manifest. */
   descriptor: Descriptor;
+  /** The config blob. */
   config: Descriptor;
+  /** The layer blobs, in order. */
   layers: Descriptor[];
   /** Per blob digest: uploaded, or skipped because the target had it. */
   blobs: Record<string, UploadOutcome>;

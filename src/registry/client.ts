@@ -40,6 +40,7 @@ export interface RegistryOptions {
   credentials?: ExplicitCredentials;
   /** Receives one line per HTTP request (`--debug`). */
   log?: (line: string) => void;
+  /** How transient failures are retried. */
   retry?: RetryPolicy;
 }
 

@@ -36,7 +36,9 @@ export interface Credential {
 
 /** Credentials given explicitly (flags). */
 export interface ExplicitCredentials {
+  /** User name. */
   username?: string;
+  /** Password or token. */
   password?: string;
   /** Where they were given, for messages (default "command line"). */
   source?: string;
