@@ -136,7 +136,6 @@ Deno.test("an unwritable cache directory gives one warning and the pull succeeds
   await pushArtifact(isolatedEnv(dir.path), ref, files, ["a.bin"]);
   // A cache directory that cannot be created, as under a read-only home (tests may run as
   // root, which ignores modes: a file in the way stops anyone).
-  // `.cache` is a file, so creating the cache directory fails for anyone).
   const blocker = join(dir.path, "cache-home");
   await Deno.writeTextFile(blocker, "not a directory");
   {
