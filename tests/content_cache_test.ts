@@ -4,6 +4,7 @@ import { isolatedEnv, runCli } from "./support/cli.ts";
 import { startRegistry, type TestRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
 
+// The default cap is restored with an empty ARTIFACT_CLI_CACHE_MAX_BYTES: runCli sets 0 (off).
 const TYPE = "application/vnd.example.cache.v1";
 
 /** GETs of blobs the registry answered after `from` (0 of them means 0 blob bytes downloaded). */
@@ -47,7 +48,10 @@ Deno.test("a second pull of unchanged content downloads 0 blob bytes; --no-cache
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, { ARTIFACT_CLI_CACHE_DIR: cache });
+  const env = isolatedEnv(dir.path, {
+    ARTIFACT_CLI_CACHE_DIR: cache,
+    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+  });
   const files = await setup(dir.path);
   const ref = `${registry.host}/team/cached:v1`;
   await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
@@ -80,7 +84,10 @@ Deno.test("a second pull of unchanged content downloads 0 blob bytes; --no-cache
 Deno.test("an image sharing layers with an earlier pull downloads only the new layer", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
-  const env = isolatedEnv(dir.path, { ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache") });
+  const env = isolatedEnv(dir.path, {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+  });
   const files = await setup(dir.path);
   await pushArtifact(env, `${registry.host}/team/shared:ab`, files, ["a.bin", "b.bin"]);
   await pushArtifact(env, `${registry.host}/team/shared:ac`, files, ["a.bin", "c.bin"]);
@@ -100,7 +107,10 @@ Deno.test("a corrupt cache entry is detected, removed with one warning, and down
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, { ARTIFACT_CLI_CACHE_DIR: cache });
+  const env = isolatedEnv(dir.path, {
+    ARTIFACT_CLI_CACHE_DIR: cache,
+    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+  });
   const files = await setup(dir.path);
   const ref = `${registry.host}/team/corrupt:v1`;
   await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
@@ -139,7 +149,10 @@ Deno.test("an unwritable cache directory gives one warning and the pull succeeds
   const blocker = join(dir.path, "cache-home");
   await Deno.writeTextFile(blocker, "not a directory");
   {
-    const env = isolatedEnv(dir.path, { ARTIFACT_CLI_CACHE_DIR: join(blocker, "artifact-cli") });
+    const env = isolatedEnv(dir.path, {
+      ARTIFACT_CLI_CACHE_DIR: join(blocker, "artifact-cli"),
+      ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+    });
     const result = await runCli(["pull", ref, "-o", join(dir.path, "out")], { env });
     assert.equal(result.code, 0, result.stderr);
     const warnings = result.stderr.split("\n").filter((l) => l.startsWith("warning:"));
@@ -152,7 +165,10 @@ Deno.test("cache info and prune: sizes, the cap evicts least recently used, --al
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, { ARTIFACT_CLI_CACHE_DIR: cache });
+  const env = isolatedEnv(dir.path, {
+    ARTIFACT_CLI_CACHE_DIR: cache,
+    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+  });
   const files = await setup(dir.path);
   await pushArtifact(env, `${registry.host}/team/cap:a`, files, ["a.bin"]);
   await pushArtifact(env, `${registry.host}/team/cap:b`, files, ["b.bin"]);

@@ -18,7 +18,7 @@ export interface CacheSettings {
 /**
  * Cache settings: `ARTIFACT_CLI_CACHE_DIR` (empty or `off` turns the cache
  * off), else `$XDG_CACHE_HOME/artifact-cli`, else `~/.cache/artifact-cli`;
- * `ARTIFACT_CLI_CACHE_MAX_BYTES` caps its size (default 2 GiB).
+ * `ARTIFACT_CLI_CACHE_MAX_BYTES` caps its size (default 2 GiB; 0 turns the cache off).
  *
  * @example
  * ```ts
@@ -34,6 +34,7 @@ export function cacheSettings(
   const parsed = raw === undefined || raw === "" ? NaN : Number(raw);
   const maxBytes = Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : DEFAULT_CACHE_MAX_BYTES;
   const explicit = env.ARTIFACT_CLI_CACHE_DIR;
+  if (maxBytes === 0) return { maxBytes };
   if (explicit !== undefined) {
     return { dir: explicit === "" || explicit === "off" ? undefined : explicit, maxBytes };
   }

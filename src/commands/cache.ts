@@ -14,7 +14,9 @@ import { uiFor } from "../ui/ui_for.ts";
 async function openStore(): Promise<ContentStore> {
   const settings = cacheSettings();
   if (!settings.dir) {
-    throw new UsageError("the content cache is off (ARTIFACT_CLI_CACHE_DIR is empty or off)");
+    throw new UsageError(
+      "the content cache is off (ARTIFACT_CLI_CACHE_DIR is empty or off, or ARTIFACT_CLI_CACHE_MAX_BYTES is 0)",
+    );
   }
   return await ContentStore.open(settings.dir, settings.maxBytes);
 }

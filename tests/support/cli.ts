@@ -28,9 +28,9 @@ export async function runCli(
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
     cwd: options.cwd,
-    // The content cache is off unless a test asks for it: a test must never touch the
-    // real home, and a cached blob would hide a fault another test injects on a download.
-    env: { NO_COLOR: "1", ARTIFACT_CLI_CACHE_DIR: "off", ...options.env },
+    // The content cache is off (a cap of 0) unless a test asks for it: a cached blob would
+    // hide a fault a test injects on a download it repeats.
+    env: { NO_COLOR: "1", ARTIFACT_CLI_CACHE_MAX_BYTES: "0", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -90,8 +90,7 @@ export function isolatedEnv(
   return {
     HOME: dir,
     DOCKER_CONFIG: `${dir}/.docker`,
-    // Off: fault and integrity tests download the same blobs again on purpose.
-    ARTIFACT_CLI_CACHE_DIR: "off",
+    ARTIFACT_CLI_CACHE_DIR: `${dir}/cache`,
     REGISTRY_AUTH_FILE: `${dir}/no-auth.json`,
     ...extra,
   };
