@@ -206,3 +206,33 @@ Deno.test("cache info and prune: sizes, the cap evicts least recently used, --al
   assert.notEqual(off.code, 0);
   assert.match(off.stderr, /cache is off/);
 });
+
+Deno.test("copy from a registry reads blobs it downloaded before from the cache", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = isolatedEnv(dir.path, {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
+  });
+  const files = await setup(dir.path);
+  const ref = `${registry.host}/team/copied:v1`;
+  await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
+  const first = await runCli(["copy", ref, `oci:${join(dir.path, "one")}:v1`], { env });
+  assert.equal(first.code, 0, first.stderr);
+  const mark = (await registry.settledRequests()).length;
+  // A new layout holds nothing: without the cache every blob would be downloaded again.
+  const second = await runCli(["copy", ref, `oci:${join(dir.path, "two")}:v1`], { env });
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(await blobGets(registry, mark), []);
+  const layers = await runCli([
+    "pull",
+    `oci:${join(dir.path, "two")}:v1`,
+    "-o",
+    join(dir.path, "out"),
+  ], { env });
+  assert.equal(layers.code, 0, layers.stderr);
+  assert.deepEqual(
+    await Deno.readFile(join(dir.path, "out", "b.bin")),
+    await Deno.readFile(join(files, "b.bin")),
+  );
+});
