@@ -158,6 +158,11 @@ export async function registryRows(
       ours: await repush(ctx, ref, data),
       note: "every blob skipped (0 bytes uploaded)",
     });
+    // A content cache filled by one pull: the "cached re-pull" row downloads no blob.
+    const warm = ctx.fresh("warm-cache");
+    const warmOut = ctx.fresh("warm-pull");
+    outputs.push(warm, warmOut);
+    await ctx.cli(["pull", ref, "-o", warmOut], { ARTIFACT_CLI_CACHE_DIR: warm });
     const pull = await interleave(runs, {
       gnu: () => {
         const out = ctx.fresh("gnu-rx");
@@ -169,13 +174,24 @@ export async function registryRows(
       },
       ours: () => {
         const out = ctx.fresh("registry-pull");
+        // Its own empty content cache (filled by this pull, then removed with the output).
+        const cache = ctx.fresh("registry-pull-cache");
+        outputs.push(out, cache);
+        return ctx.cli(["pull", ref, "-o", out], { ARTIFACT_CLI_CACHE_DIR: cache });
+      },
+      cached: () => {
+        const out = ctx.fresh("registry-pull-cached");
         outputs.push(out);
-        return ctx.cli(["pull", ref, "-o", out]);
+        return ctx.cli(["pull", ref, "-o", out], { ARTIFACT_CLI_CACHE_DIR: warm });
       },
       worker: () => {
         const out = ctx.fresh("registry-pull-worker");
-        outputs.push(out);
-        return ctx.cli(["pull", ref, "-o", out], { ARTIFACT_CLI_INFLATE_WORKER: "1" });
+        const cache = ctx.fresh("registry-pull-worker-cache");
+        outputs.push(out, cache);
+        return ctx.cli(["pull", ref, "-o", out], {
+          ARTIFACT_CLI_INFLATE_WORKER: "1",
+          ARTIFACT_CLI_CACHE_DIR: cache,
+        });
       },
     });
     await ctx.removeAll(outputs);
@@ -191,6 +207,12 @@ export async function registryRows(
       bytes: data.bytes,
       ours: pull.worker,
       baseline: { name: "artifact-cli, default (calling thread)", samples: pull.ours },
+    }, {
+      operation: `cached re-pull ${data.name} <- registry vs first pull`,
+      bytes: data.bytes,
+      ours: pull.cached,
+      baseline: { name: "artifact-cli, empty content cache", samples: pull.ours },
+      note: "blobs served from the content cache (0 blob bytes downloaded)",
     });
   } finally {
     await stop();

@@ -20,6 +20,7 @@ import { syncCommand } from "./commands/sync.ts";
 import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { describeCommand, manifestCommand } from "./commands/describe.ts";
 import { configureHelp } from "./commands/help.ts";
+import { cacheCommand } from "./commands/cache.ts";
 
 /** The commander program, without running it. */
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   program.addCommand(logoutCommand());
   program.addCommand(describeCommand());
   program.addCommand(manifestCommand());
+  program.addCommand(cacheCommand());
   program.addCommand(versionCommand());
   program.addCommand(completionCommand(() => program));
   for (const command of program.commands) command.exitOverride();

@@ -20,6 +20,7 @@ Deno.test("the benchmark harness runs end to end on tiny data (--smoke) and prin
       /push 8 MiB .* -> registry, gzip -1, \d+ workers +\|.*\| tar \\\| gzip -1 \\\| curl PATCH/,
       /re-push 8 MiB .* -> registry, unchanged/,
       /pull 8 MiB .* <- registry +\|.*\| curl blob/,
+      /cached re-pull 8 MiB .* <- registry vs first pull +\|.*\| artifact-cli, empty content cache/,
       /push 300 files .* gzip -6 +\|.*\| tar czf/,
       /pull 300 files .* <- layout +\|.*\| tar xzf/,
       /resumed upload: bytes re-sent .*\| restart from zero/,

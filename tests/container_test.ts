@@ -311,7 +311,11 @@ Deno.test({
     const mounts = ws.mounts.filter((m) => m.at !== "/tmp");
     const pulled = await runImage(img, ["pull", ref, "-o", "/out/workshop"], mounts);
     assert.equal(pulled.code, 0, pulled.stderr);
-    assert.equal(pulled.stderr, "");
+    // The content cache (under HOME=/tmp) cannot be made: one warning, nothing else.
+    assert.match(
+      pulled.stderr,
+      /^warning: content cache \S+ is not usable, continuing without it \([^\n]*\)\n$/,
+    );
     assert.deepEqual(describeTree(join(ws.out, "workshop")), describeTree(join(ws.in, "src")));
     assert.deepEqual(await snapshot(img.rootfs), img.snapshot);
   },

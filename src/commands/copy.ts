@@ -9,6 +9,7 @@ import { Command } from "commander";
 import { copyGraph } from "../copy/copy.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
+import { openCache, withCache } from "../cache/with_cache.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
@@ -19,6 +20,7 @@ import { addRegistryOptions, type RegistryFlags, registryOptions } from "./regis
 interface CopyOptions extends RegistryFlags {
   concurrency: number;
   select?: string[];
+  cache: boolean;
 }
 
 /** The `copy` command. */
@@ -35,6 +37,7 @@ export function copyCommand(): Command {
       "registry/repository[:tag] or oci:PATH[:tag]; tag defaults to the source's",
     )
     .option("--concurrency <n>", "requests (manifests and blobs) at once", integerIn(1, 64), 4)
+    .option("--no-cache", "neither read nor fill the local content cache")
     .option(
       "-s, --select <key=value>",
       "copy only the index entry with these annotations (repeatable; all must match)",
@@ -48,7 +51,8 @@ export function copyCommand(): Command {
       const tag = dstRef.tag ?? (dstRef.digest ? undefined : srcRef.tag);
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
-      const from = await openTarget(srcRef, { registry });
+      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
+      const from = withCache(await openTarget(srcRef, { registry }), cache, (m) => ui.warn(m));
       const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
       let bytes = 0;
       try {
@@ -91,6 +95,7 @@ export function copyCommand(): Command {
         progress.close();
         await from.close?.();
         await to.close?.();
+        await cache?.prune().catch(() => {});
       }
     });
 }

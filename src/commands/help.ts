@@ -54,6 +54,12 @@ export const EXAMPLES: Record<string, string[]> = {
     "artifact-cli manifest ghcr.io/me/lab:1.0",
     "artifact-cli manifest ghcr.io/me/lab:1.0 -p linux/arm64 --format json",
   ],
+  cache: [
+    "artifact-cli cache info",
+    "artifact-cli cache prune",
+    "artifact-cli cache prune --all",
+    "ARTIFACT_CLI_CACHE_DIR=off artifact-cli pull ghcr.io/me/lab:1.0 -o ./workshop",
+  ],
   version: [
     "artifact-cli version",
     "artifact-cli version --format json",
@@ -77,6 +83,7 @@ export const SUMMARIES: Record<string, string> = {
   logout: "remove stored credentials for a registry",
   describe: "show what a reference holds, and why",
   manifest: "print a manifest exactly as stored",
+  cache: "show or trim the local content cache",
   version: "print the version",
   completion: "print a shell completion script",
 };

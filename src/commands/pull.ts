@@ -16,6 +16,7 @@ import { collect, integerIn, parseSize, selectorOf } from "./options.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { escapeControl } from "../ui/escape.ts";
+import { openCache, withCache } from "../cache/with_cache.ts";
 
 interface PullOptions extends RegistryFlags {
   output: string;
@@ -25,6 +26,7 @@ interface PullOptions extends RegistryFlags {
   ociLayout: boolean;
   force: boolean;
   concurrency: number;
+  cache: boolean;
 }
 
 /** The `pull` command. */
@@ -53,6 +55,7 @@ export function pullCommand(): Command {
       false,
     )
     .option("--oci-layout", "treat the reference as an OCI layout path", false)
+    .option("--no-cache", "neither read nor fill the local content cache")
     .option(
       "--concurrency <n>",
       "layers downloaded at once (later layers are fetched while one is extracted)",
@@ -66,7 +69,11 @@ export function pullCommand(): Command {
       const started = performance.now();
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
-      const target = withProgress(await openTarget(ref, { registry }), progress);
+      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
+      const target = withProgress(
+        withCache(await openTarget(ref, { registry }), cache, (m) => ui.warn(m)),
+        progress,
+      );
       try {
         const result = await pull(target, {
           output: opts.output,
@@ -108,6 +115,8 @@ export function pullCommand(): Command {
       } finally {
         progress.close();
         await target.close?.();
+        // Evict after the pull, so this pull's layers are the most recently used.
+        await cache?.prune().catch(() => {});
       }
     });
 }

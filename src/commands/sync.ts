@@ -13,6 +13,7 @@ import { lockFor, sync } from "../sync/sync.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
+import { openCache, withCache } from "../cache/with_cache.ts";
 import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 
@@ -22,6 +23,7 @@ interface SyncOptions extends RegistryFlags {
   lockFile?: string;
   updateLock: boolean;
   force: boolean;
+  cache: boolean;
 }
 
 /** The `sync` command. */
@@ -41,6 +43,7 @@ export function syncCommand(): Command {
       "pin digests: pull the digests recorded here (when it exists) and record what was pulled",
     )
     .option("--update-lock", "resolve tags again even when the lock file has digests", false)
+    .option("--no-cache", "neither read nor fill the local content cache")
     .option(
       "--force",
       "replace artifact directories even if they hold files no earlier pull or sync wrote",
@@ -80,19 +83,25 @@ export function syncCommand(): Command {
           );
         }
       });
+      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
       const results = await sync(config, {
         destination,
         lock,
         force: opts.force,
         protectedFiles: [opts.config, ...opts.lockFile ? [opts.lockFile] : []],
-        open: (artifact) =>
-          openTarget(artifact.reference, {
-            registry: artifact.credentials
-              ? { ...registry, credentials: { ...artifact.credentials, source: "sync config" } }
-              : registry,
-          }),
+        open: async (artifact) =>
+          withCache(
+            await openTarget(artifact.reference, {
+              registry: artifact.credentials
+                ? { ...registry, credentials: { ...artifact.credentials, source: "sync config" } }
+                : registry,
+            }),
+            cache,
+            (m) => ui.warn(m),
+          ),
         onWarning: (m) => ui.warn(m),
       });
+      await cache?.prune().catch(() => {});
       if (opts.lockFile) {
         await writeFileAtomic(
           opts.lockFile,

@@ -12,6 +12,7 @@
  */
 
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { writeFileAtomic } from "../layout/atomic.ts";
 
 type Locations = Record<string, Record<string, string[]>>;
@@ -22,6 +23,8 @@ const MAX_REPOSITORIES_PER_DIGEST = 4;
 /** The cache directory of artifact-cli. */
 export function cacheDir(): string {
   const explicit = Deno.env.get("ARTIFACT_CLI_CACHE_DIR");
+  // `off` turns the content cache off; the small records still need a private home.
+  if (explicit === "off") return join(tmpdir(), `artifact-cli-${Deno.uid() ?? "user"}`);
   if (explicit) return explicit;
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   return join(xdg ?? join(Deno.env.get("HOME") ?? ".", ".cache"), "artifact-cli");

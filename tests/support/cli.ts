@@ -28,7 +28,9 @@ export async function runCli(
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    // The content cache is off (a cap of 0) unless a test asks for it: a cached blob would
+    // hide a fault a test injects on a download it repeats.
+    env: { NO_COLOR: "1", ARTIFACT_CLI_CACHE_MAX_BYTES: "0", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
