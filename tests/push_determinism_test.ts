@@ -7,6 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { CompressorPool, workersForBytes } from "../src/archive/compress_pool.ts";
+import { buildTarLayer } from "../src/archive/layer.ts";
+import { collectTree } from "../src/archive/walk.ts";
 import { OciLayout } from "../src/layout/oci_layout.ts";
 import { pushTree } from "../src/push/push_tree.ts";
 import { tempDir } from "./support/tree.ts";
@@ -74,9 +77,33 @@ for (const compression of ["gzip", "zstd"] as const) {
         compressionWorkers: workers,
       });
       seen.push({ layer: result.layers[0].digest, manifest: result.descriptor.digest });
+      // A 5 MiB tree needs one worker whatever the ceiling.
+      // (workers load asynchronously, so "at most": 4 allowed used to load up to 4)
+      assert.ok(result.compression.workersStarted <= 1, `${workers} workers allowed`);
+    }
+    // The pool itself at 1, 2 and 4 workers (pushTree would start only one).
+    for (const workers of [1, 2, 4]) {
+      using pool = new CompressorPool(workers);
+      const layer = await buildTarLayer(collectTree([src]), {
+        compression,
+        stagingDir: tmp.path,
+        compressor: pool,
+        parallelism: pool.parallelism,
+      });
+      assert.ok(pool.stats.blocksInWorkers > 0);
+      assert.equal(layer.descriptor.digest, PINNED[compression].layer, `pool of ${workers}`);
     }
     assert.deepEqual(seen[1], seen[0], "2 workers");
     assert.deepEqual(seen[2], seen[0], "4 workers");
     assert.deepEqual(seen[0], PINNED[compression], "digests pinned on main");
   });
 }
+
+Deno.test("workersForBytes: one worker per 64 MiB, at least one, at most the ceiling", () => {
+  const MiB64 = 64 * MiB;
+  assert.equal(workersForBytes(0, 4), 1);
+  assert.equal(workersForBytes(20 * MiB, 4), 1);
+  assert.equal(workersForBytes(MiB64 + 1, 4), 2);
+  assert.equal(workersForBytes(512 * MiB, 4), 4);
+  assert.equal(workersForBytes(512 * MiB, 0), 0);
+});

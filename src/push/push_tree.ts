@@ -12,6 +12,7 @@ import {
   CompressorPool,
   defaultCompressionWorkers,
   type PoolStats,
+  workersForBytes,
 } from "../archive/compress_pool.ts";
 import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
@@ -62,7 +63,12 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   });
   const staging = await createStagingDir();
   const stagingDir = staging.path;
-  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
+  // --compression-workers is a ceiling: a small tree starts fewer workers.
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.size;
+  const pool = new CompressorPool(
+    workersForBytes(bytes, options.compressionWorkers ?? defaultCompressionWorkers()),
+  );
   try {
     const packing = packingProgress(options.progress, entries);
     const layer: StagedLayer = await buildTarLayer(entries, {
