@@ -32,8 +32,8 @@ import { formatTable } from "./table.ts";
 const options = parseOptions(Deno.args);
 const ctx = await BenchContext.create(options);
 const sizes = options.smoke
-  ? { mixed: 8, big: 0, small: 300 }
-  : { mixed: 512, big: options.quick ? 0 : 2048, small: 20_000 };
+  ? { mixed: 8, big: 0, small: 300, many: 0 }
+  : { mixed: 512, big: options.quick ? 0 : 2048, small: 20_000, many: options.quick ? 0 : 100_000 };
 
 try {
   ctx.log(`generating data sets under ${ctx.root}`);
@@ -50,6 +50,13 @@ try {
   if (withClient) await resumedUploadRows(ctx, options.smoke ? 8 : 64);
   await ctx.removeAll([pushedLayout.layout]);
   await smallFiles(ctx, small);
+  if (sizes.many) {
+    // Memory of the file list: push and pull peak RSS must not grow with the file count.
+    ctx.log(`generating ${sizes.many} files`);
+    const many = await smallFilesTree(data, sizes.many, 1024);
+    await memoryCheck(ctx, many);
+    await ctx.removeAll([many.dir]);
+  }
   if (sizes.big) {
     await ctx.removeAll([mixed.dir, small.dir]);
     ctx.log(`generating ${sizes.big} MiB`);

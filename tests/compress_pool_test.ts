@@ -158,7 +158,8 @@ Deno.test("the bundled CLI compresses on workers and pushes the same digest as t
     assert.equal(result.code, 0, result.stderr);
     // The debug line proves the blocks went to workers (Blob URL workers work in the bundle).
     const match = /compression: (\d+) blocks in (\d+) workers/.exec(result.stderr);
-    assert.ok(match && Number(match[1]) > 0 && match[2] === "2", result.stderr);
+    // A 4 MiB tree starts one worker of the 2 allowed (one per 64 MiB).
+    assert.ok(match && Number(match[1]) > 0 && match[2] === "1", result.stderr);
     digests.push(JSON.parse(result.stdout).digest);
   }
   assert.equal(digests[0], digests[1]);

@@ -299,3 +299,17 @@ function ownedBlock(block: Uint8Array): Uint8Array<ArrayBuffer> {
 export function defaultCompressionWorkers(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
+
+/** Content bytes one compression worker is worth starting for. */
+export const BYTES_PER_WORKER = 64 * 1024 * 1024;
+
+/**
+ * Workers for a layer of `bytes` content, at most `max`: each Web Worker
+ * is an isolate costing about 20 MiB of RSS, and a small tree (or many small
+ * files, where walking and tar headers on the calling thread are the limit)
+ * gains nothing from more than one. The output does not depend on the count.
+ */
+export function workersForBytes(bytes: number, max: number): number {
+  if (max <= 0) return 0;
+  return Math.min(max, Math.max(1, Math.ceil(bytes / BYTES_PER_WORKER)));
+}

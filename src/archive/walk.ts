@@ -108,7 +108,8 @@ function walkDirectory(
     const absDir = relDir ? join(root, relDir) : root;
     for (const dirent of Deno.readDirSync(absDir)) {
       const path = relDir ? `${relDir}/${dirent.name}` : dirent.name;
-      const source = join(absDir, dirent.name);
+      // absDir is resolved and a name has no "/": no need for join's normalizing garbage.
+      const source = absDir === "/" ? `/${dirent.name}` : `${absDir}/${dirent.name}`;
       if (dirent.name.startsWith(WHITEOUT_PREFIX)) {
         throw new UsageError(
           `${source}: names starting with ".wh." are reserved for OCI whiteouts and cannot be pushed`,

@@ -81,8 +81,9 @@ export function pushCommand(): Command {
     )
     .option(
       "--compression-workers <n>",
-      `threads compressing the layer (default: one per core, ${defaultCompressionWorkers()} here; ` +
-        "0 compresses on the main thread); the output is the same for any number",
+      `most threads compressing the layer (default: one per core, ${defaultCompressionWorkers()} here; ` +
+        "a tree starts one per 64 MiB up to this; 0 compresses on the main thread); " +
+        "the output is the same for any number",
       integerIn(0, 256),
     )
     .option(

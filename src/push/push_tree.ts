@@ -12,6 +12,7 @@ import {
   CompressorPool,
   defaultCompressionWorkers,
   type PoolStats,
+  workersForBytes,
 } from "../archive/compress_pool.ts";
 import { packingProgress } from "./pack_progress.ts";
 import { buildTarLayer, type StagedLayer } from "../archive/layer.ts";
@@ -65,7 +66,15 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   });
   const staging = await createStagingDir();
   const stagingDir = staging.path;
-  const pool = new CompressorPool(options.compressionWorkers ?? defaultCompressionWorkers());
+  // --compression-workers is a ceiling: a small tree starts fewer workers. Files
+  // under 64 KiB do not count: packing them is bound by open/read on this
+  // thread, so a second worker only costs memory (100 000 files of 1 KiB:
+  // 1 worker 178 MiB and faster than 2 workers at 219 MiB).
+  let bytes = 0;
+  for (const entry of entries) if (entry.size >= 64 * 1024) bytes += entry.size;
+  const pool = new CompressorPool(
+    workersForBytes(bytes, options.compressionWorkers ?? defaultCompressionWorkers()),
+  );
   try {
     const packing = packingProgress(options.progress, entries);
     const layer: StagedLayer = await buildTarLayer(entries, {
