@@ -3,6 +3,8 @@
  * `index.json`, `blobs/<alg>/<hex>`) under the cache directory. Entries are
  * written to a temporary file, checked against digest and size while being
  * written, fsynced and renamed into place, so a reader never sees half a blob.
+ * Reads are verified while they stream (no extra pass before the first byte);
+ * a mismatch fails the stream at its end, before the consumer accepts it.
  * Use touches an entry's mtime: eviction removes the least recently used.
  *
  * @module
@@ -12,6 +14,24 @@ import { join } from "node:path";
 import { digestAlgorithm, digestHex, DigestVerifier } from "../oci/digest.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { fileStream } from "../target.ts";
+import { eachChunk, observeBytes } from "../byte_streams.ts";
+import { IntegrityError } from "../errors.ts";
+
+/**
+ * A cache entry did not match its descriptor while it was served; the entry
+ * is already removed. The work that read it must be redone without it.
+ */
+export class CorruptCacheEntryError extends IntegrityError {
+  /** The entry `descriptor` names was corrupt; `cause` says how. */
+  constructor(readonly descriptor: Descriptor, cause: unknown) {
+    super(
+      `content cache entry ${descriptor.digest} was corrupt (${
+        cause instanceof Error ? cause.message : String(cause)
+      })`,
+      { cause },
+    );
+  }
+}
 
 /** Size and count of a store's entries. */
 export interface CacheInfo {
@@ -62,29 +82,76 @@ export class ContentStore {
   }
 
   /**
-   * The entry's content if present and intact; undefined if absent. A corrupt
-   * entry (wrong size or digest) is removed and reported as `"corrupt"`.
+   * The entry's content, verified while it streams (as a layout's blob is),
+   * or undefined if there is no entry. A read that does not match the
+   * descriptor (wrong size or digest) removes the entry and fails the stream
+   * with {@link CorruptCacheEntryError} before signalling its end, so a
+   * consumer never accepts the bytes; `onCorrupt` is told first.
    */
-  async read(descriptor: Descriptor): Promise<ReadableStream<Uint8Array> | "corrupt" | undefined> {
+  async read(
+    descriptor: Descriptor,
+    events: { onCorrupt?: (e: CorruptCacheEntryError) => void; onVerified?: () => void } = {},
+  ): Promise<ReadableStream<Uint8Array> | undefined> {
+    const path = this.pathOf(descriptor);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+      // Only a regular file is an entry (a directory in the way is not one).
+      if (!(await file.stat()).isFile) {
+        file.close();
+        return undefined;
+      }
+    } catch {
+      return undefined;
+    }
+    const now = new Date();
+    await Deno.utime(path, now, now).catch(() => {});
+    const verifier = new DigestVerifier(descriptor.digest, descriptor.size, "cached blob");
+    const corrupt = (e: unknown): never => {
+      try {
+        Deno.removeSync(path);
+      } catch { /* already gone */ }
+      const error = new CorruptCacheEntryError(descriptor, e);
+      events.onCorrupt?.(error);
+      throw error;
+    };
+    return observeBytes(fileStream(file), {
+      chunk(view) {
+        try {
+          verifier.update(view);
+        } catch (e) {
+          corrupt(e);
+        }
+      },
+      end() {
+        try {
+          verifier.finish();
+        } catch (e) {
+          corrupt(e);
+        }
+        events.onVerified?.();
+      },
+    });
+  }
+
+  /** Hash the whole entry: true if intact or absent; a corrupt entry is removed (false). */
+  async verify(descriptor: Descriptor): Promise<boolean> {
     const path = this.pathOf(descriptor);
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true });
     } catch {
-      return undefined;
+      return true;
     }
-    // Verify before serving: a consumer must never see bytes it has to throw away.
     const verifier = new DigestVerifier(descriptor.digest, descriptor.size, "cached blob");
     try {
-      for await (const chunk of fileStream(file)) verifier.update(chunk);
+      await eachChunk(fileStream(file), (chunk) => verifier.update(chunk));
       verifier.finish();
+      return true;
     } catch {
       await Deno.remove(path).catch(() => {});
-      return "corrupt";
+      return false;
     }
-    const now = new Date();
-    await Deno.utime(path, now, now).catch(() => {});
-    return fileStream(await Deno.open(path, { read: true }));
   }
 
   /** Start writing an entry (synchronous writes: called from a stream's chunk callback). */

@@ -2,7 +2,8 @@
  * A Target decorator that serves blobs from the local content store and
  * keeps every blob it downloads there, so a second pull of unchanged content
  * downloads nothing. Manifests are not cached: a tag must be re-resolved.
- * Cache trouble never fails a pull: the entry is skipped with one warning.
+ * Cache trouble never fails a pull: the entry is skipped with one warning,
+ * and work a corrupt entry spoiled is redone without it (CacheSession.run).
  *
  * @module
  */
@@ -10,7 +11,8 @@
 import { observeBytes } from "../byte_streams.ts";
 import type { Target } from "../target.ts";
 import { cacheSettings } from "./settings.ts";
-import { ContentStore } from "./content_store.ts";
+import { type CacheWriter, ContentStore, CorruptCacheEntryError } from "./content_store.ts";
+import type { Descriptor } from "../oci/types.ts";
 
 /** Open the store the settings name; undefined (with one warning) if it is off or unusable. */
 export async function openCache(
@@ -32,43 +34,97 @@ function errorText(e: unknown): string {
 }
 
 /**
- * Wrap a remote `target` so blob reads go through `store`. Local targets
- * (layouts) and an absent store are returned unchanged.
+ * The cache for one command: wraps its remote targets and redoes work that a
+ * corrupt entry spoiled. Entries are served verified while they stream (no
+ * pass over the entry before the first byte); a mismatch is only known at
+ * the end, after the consumer saw the bytes, so {@link CacheSession.run}
+ * catches the failure and runs the work once more, this time checking every
+ * entry before serving it. The work must be safe to repeat (a pull writes
+ * into a staging directory; a copy skips blobs already copied).
  */
-export function withCache(
-  target: Target,
-  store: ContentStore | undefined,
-  warn: (message: string) => void,
-): Target {
-  if (!store || target.local) return target;
-  let warned = false;
-  const warnOnce = (message: string) => {
-    if (warned) return;
-    warned = true;
-    warn(message);
-  };
-  const fetchBlob: Target["fetchBlob"] = async (descriptor) => {
-    let cached: Awaited<ReturnType<ContentStore["read"]>>;
+export class CacheSession {
+  #warned = false;
+  #checkFirst = false;
+  #corrupt: CorruptCacheEntryError | undefined;
+  /** Entries served in the current attempt whose stream has not been verified to its end. */
+  readonly #unverified = new Map<string, Descriptor>();
+
+  /** A session over `store` (undefined: no cache, everything passes through). */
+  constructor(readonly store: ContentStore | undefined, readonly warn: (message: string) => void) {}
+
+  #warnOnce(message: string): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.warn(message);
+  }
+
+  /**
+   * Run `work`; if it fails after a corrupt entry was served (or any served
+   * entry turns out corrupt), warn once and run it again with entries checked
+   * before they are served. Other failures pass through unchanged.
+   */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.#unverified.clear();
     try {
-      cached = await store.read(descriptor);
+      return await work();
     } catch (e) {
-      cached = undefined;
-      warnOnce(`content cache read failed, downloading instead (${errorText(e)})`);
+      if (!this.store || this.#checkFirst) throw e;
+      // The failure may be a symptom (a gzip or tar error) of bad cached bytes.
+      let corrupt = this.#corrupt;
+      for (const descriptor of this.#unverified.values()) {
+        if (!(await this.store.verify(descriptor))) {
+          corrupt ??= new CorruptCacheEntryError(descriptor, new Error("digest mismatch"));
+        }
+      }
+      if (!corrupt) throw e;
+      this.#warnOnce(`${corrupt.message}; removed, downloading again`);
+      this.#checkFirst = true;
+      this.#unverified.clear();
+      return await work();
     }
-    if (cached === "corrupt") {
-      warnOnce(`content cache entry ${descriptor.digest} was corrupt; removed, downloading again`);
-    } else if (cached) {
-      return cached;
-    }
-    const stream = await target.fetchBlob(descriptor);
-    let writer: ReturnType<ContentStore["writer"]> | undefined;
+  }
+
+  async #cached(descriptor: Descriptor): Promise<ReadableStream<Uint8Array> | undefined> {
+    const store = this.store!;
+    if (this.#checkFirst && !(await store.verify(descriptor))) return undefined;
+    const stream = await store.read(descriptor, {
+      onCorrupt: (e) => {
+        this.#corrupt ??= e;
+        this.#unverified.delete(descriptor.digest);
+      },
+      onVerified: () => this.#unverified.delete(descriptor.digest),
+    });
+    if (stream) this.#unverified.set(descriptor.digest, descriptor);
+    return stream;
+  }
+
+  /** `target` with blob reads going through the store (local targets are returned as they are). */
+  wrap(target: Target): Target {
+    const store = this.store;
+    if (!store || target.local) return target;
+    const fetchBlob: Target["fetchBlob"] = async (descriptor) => {
+      let cached: ReadableStream<Uint8Array> | undefined;
+      try {
+        cached = await this.#cached(descriptor);
+      } catch (e) {
+        this.#warnOnce(`content cache read failed, downloading instead (${errorText(e)})`);
+      }
+      if (cached) return cached;
+      return this.#filling(descriptor, await target.fetchBlob(descriptor));
+    };
+    return delegate(target, fetchBlob);
+  }
+
+  /** `stream` (a download), written into the store on the way; write trouble only warns. */
+  #filling(descriptor: Descriptor, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    let writer: CacheWriter | undefined;
     const drop = (e: unknown) => {
       writer?.abort();
       writer = undefined;
-      warnOnce(`content cache write failed, continuing without it (${errorText(e)})`);
+      this.#warnOnce(`content cache write failed, continuing without it (${errorText(e)})`);
     };
     try {
-      writer = store.writer(descriptor);
+      writer = this.store!.writer(descriptor);
     } catch (e) {
       drop(e);
     }
@@ -89,7 +145,22 @@ export function withCache(
         }
       },
     });
-  };
+  }
+}
+
+/**
+ * Wrap a remote `target` so blob reads go through `store` (a one-off
+ * {@link CacheSession}: without its `run`, a corrupt entry fails the read).
+ */
+export function withCache(
+  target: Target,
+  store: ContentStore | undefined,
+  warn: (message: string) => void,
+): Target {
+  return new CacheSession(store, warn).wrap(target);
+}
+
+function delegate(target: Target, fetchBlob: Target["fetchBlob"]): Target {
   // Explicit delegation: registry targets keep #private state, so `this` must stay `target`.
   return {
     get name() {

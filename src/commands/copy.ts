@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { copyGraph } from "../copy/copy.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { openCache, withCache } from "../cache/with_cache.ts";
+import { CacheSession, openCache } from "../cache/with_cache.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
@@ -51,8 +51,9 @@ export function copyCommand(): Command {
       const tag = dstRef.tag ?? (dstRef.digest ? undefined : srcRef.tag);
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
-      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
-      const from = withCache(await openTarget(srcRef, { registry }), cache, (m) => ui.warn(m));
+      const warn = (m: string) => ui.warn(m);
+      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
+      const from = cache.wrap(await openTarget(srcRef, { registry }));
       const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
       let bytes = 0;
       try {
@@ -66,13 +67,17 @@ export function copyCommand(): Command {
           ))
             .descriptor.digest
           : tagOrDigestOf(srcRef);
-        const result = await copyGraph(from, start, to, tag, {
-          concurrency: opts.concurrency,
-          onNode: (d, outcome) => {
-            if (outcome === "copied") bytes += d.size;
-            if (outcome === "foreign") ui.warn(`not copying foreign layer ${d.digest}`);
-          },
-        });
+        // A corrupt cache entry is only known once sent: the copy is redone without it
+        // (blobs the destination already holds are skipped).
+        const result = await cache.run(() =>
+          copyGraph(from, start, to, tag, {
+            concurrency: opts.concurrency,
+            onNode: (d, outcome) => {
+              if (outcome === "copied") bytes += d.size;
+              if (outcome === "foreign") ui.warn(`not copying foreign layer ${d.digest}`);
+            },
+          })
+        );
         const copied = formatReference(withDigest(dstRef, result.descriptor.digest));
         progress.close(
           `Copied ${copied} (${formatBytes(bytes)} sent in ${
@@ -95,7 +100,7 @@ export function copyCommand(): Command {
         progress.close();
         await from.close?.();
         await to.close?.();
-        await cache?.prune().catch(() => {});
+        await cache.store?.prune().catch(() => {});
       }
     });
 }

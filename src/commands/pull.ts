@@ -16,7 +16,7 @@ import { collect, integerIn, parseSize, selectorOf } from "./options.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { escapeControl } from "../ui/escape.ts";
-import { openCache, withCache } from "../cache/with_cache.ts";
+import { CacheSession, openCache } from "../cache/with_cache.ts";
 
 interface PullOptions extends RegistryFlags {
   output: string;
@@ -69,23 +69,24 @@ export function pullCommand(): Command {
       const started = performance.now();
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
-      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
-      const target = withProgress(
-        withCache(await openTarget(ref, { registry }), cache, (m) => ui.warn(m)),
-        progress,
-      );
+      const warn = (m: string) => ui.warn(m);
+      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
+      const target = withProgress(cache.wrap(await openTarget(ref, { registry })), progress);
       try {
-        const result = await pull(target, {
-          output: opts.output,
-          tagOrDigest: tagOrDigestOf(ref),
-          platform: opts.platform ? parsePlatform(opts.platform) : undefined,
-          select: selectorOf(opts),
-          maxBytes: opts.maxSize,
-          concurrency: opts.concurrency,
-          force: opts.force,
-          onWarning: (m) => ui.warn(m),
-          onInfo: (m) => ui.info(m),
-        });
+        // A corrupt cache entry is only known once served: the pull is redone without it.
+        const result = await cache.run(() =>
+          pull(target, {
+            output: opts.output,
+            tagOrDigest: tagOrDigestOf(ref),
+            platform: opts.platform ? parsePlatform(opts.platform) : undefined,
+            select: selectorOf(opts),
+            maxBytes: opts.maxSize,
+            concurrency: opts.concurrency,
+            force: opts.force,
+            onWarning: (m) => ui.warn(m),
+            onInfo: (m) => ui.info(m),
+          })
+        );
         const pulled = formatReference(withDigest(ref, result.resolved.digest));
         const size = result.layers.reduce((n, l) => n + l.size, 0);
         // The result line on stdout says "Pulled"; this one says what was taken and why
@@ -116,7 +117,7 @@ export function pullCommand(): Command {
         progress.close();
         await target.close?.();
         // Evict after the pull, so this pull's layers are the most recently used.
-        await cache?.prune().catch(() => {});
+        await cache.store?.prune().catch(() => {});
       }
     });
 }

@@ -13,7 +13,7 @@ import { lockFor, sync } from "../sync/sync.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
-import { openCache, withCache } from "../cache/with_cache.ts";
+import { CacheSession, openCache } from "../cache/with_cache.ts";
 import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 
@@ -83,25 +83,26 @@ export function syncCommand(): Command {
           );
         }
       });
-      const cache = opts.cache ? await openCache((m) => ui.warn(m)) : undefined;
+      const warn = (m: string) => ui.warn(m);
+      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
       const results = await sync(config, {
         destination,
         lock,
         force: opts.force,
         protectedFiles: [opts.config, ...opts.lockFile ? [opts.lockFile] : []],
         open: async (artifact) =>
-          withCache(
+          cache.wrap(
             await openTarget(artifact.reference, {
               registry: artifact.credentials
                 ? { ...registry, credentials: { ...artifact.credentials, source: "sync config" } }
                 : registry,
             }),
-            cache,
-            (m) => ui.warn(m),
           ),
+        // A corrupt cache entry is only known once served: that artifact's pull is redone.
+        attempt: (work) => cache.run(work),
         onWarning: (m) => ui.warn(m),
       });
-      await cache?.prune().catch(() => {});
+      await cache.store?.prune().catch(() => {});
       if (opts.lockFile) {
         await writeFileAtomic(
           opts.lockFile,

@@ -39,6 +39,11 @@ export interface SyncOptions {
    */
   protectedFiles?: string[];
   onWarning?: (message: string) => void;
+  /**
+   * Runs each artifact's pull (default: once). The CLI passes its content
+   * cache's `run`, which repeats a pull that a corrupt cache entry spoiled.
+   */
+  attempt?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** What one artifact resolved to and where it went. */
@@ -83,14 +88,17 @@ export async function sync(config: SyncConfig, options: SyncOptions): Promise<Sy
       await makeRealDirectories(options.destination, dirname(artifact.path));
       const synced = await replaceDirectory(out, async (dir) => {
         const full = join(dir, ".artifact-cli-full");
-        const result = await pull(target, {
-          output: full,
-          tagOrDigest: tagOrDigestOf(reference),
-          platform: artifact.platform,
-          select: artifact.select,
-          remember: false,
-          onWarning: options.onWarning,
-        });
+        const attempt = options.attempt ?? ((work) => work());
+        const result = await attempt(() =>
+          pull(target, {
+            output: full,
+            tagOrDigest: tagOrDigestOf(reference),
+            platform: artifact.platform,
+            select: artifact.select,
+            remember: false,
+            onWarning: options.onWarning,
+          })
+        );
         const files = selectInto(full, dir, artifact);
         await removeTree(full);
         const filtered = artifact.includePaths.length > 0 || artifact.excludePaths.length > 0 ||
