@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { isolatedEnv, runCli } from "./support/cli.ts";
 import { startRegistry, type TestRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
+import { buildTarGz } from "./support/tar_builder.ts";
 
 const TYPE = "application/vnd.example.cache.v1";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -117,6 +118,30 @@ Deno.test("a cache entry with trailing bytes: one warning, downloaded again, the
 
 Deno.test("corrupt entries of a tar+gzip layer never reach the output", async () => {
   for (const spoil of [flipped, truncated, trailing]) await spoiledEntries(spoil, "tree");
+});
+
+Deno.test("an entry replaced by another archive fails the extraction early and is redone", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = cacheEnv(dir.path);
+  const src = await randomTree(join(dir.path, "src"), 4, 150_000);
+  const ref = `${registry.host}/team/swapped:v1`;
+  await run(env, ["push", ref, "."], src);
+  const first = await run(env, ["pull", ref, "-o", join(dir.path, "one")]);
+  // A valid, short gzip tar whose first entry escapes the output: the extraction refuses it
+  // before the stream reaches its end, so the digest check never runs. The failure must still
+  // be traced to the cache entry, not reported (and repeated on every pull) as unsafe content.
+  const layer = first.json.layers[0];
+  const path = join(dir.path, "cache", "blobs", "sha256", layer.digest.slice("sha256:".length));
+  await Deno.writeFile(path, buildTarGz([{ name: "../escape.txt", content: "x" }]));
+  const mark = (await registry.settledRequests()).length;
+  const second = await run(env, ["pull", ref, "-o", join(dir.path, "two")]);
+  const warned = warnings(second.stderr);
+  assert.equal(warned.length, 1, second.stderr);
+  assert.match(warned[0], new RegExp(`${layer.digest} was corrupt`));
+  assert.equal((await blobGets(registry, mark)).length, 1);
+  await assertSameTree(join(dir.path, "two"), src);
+  await assert.rejects(Deno.stat(join(dir.path, "escape.txt")));
 });
 
 Deno.test("copy redoes a blob whose cache entry is corrupt, and the copy is whole", async () => {

@@ -93,15 +93,13 @@ export class ContentStore {
     events: { onCorrupt?: (e: CorruptCacheEntryError) => void; onVerified?: () => void } = {},
   ): Promise<ReadableStream<Uint8Array> | undefined> {
     const path = this.pathOf(descriptor);
-    let file: Deno.FsFile;
+    let file: Deno.FsFile | undefined;
     try {
       file = await Deno.open(path, { read: true });
       // Only a regular file is an entry (a directory in the way is not one).
-      if (!(await file.stat()).isFile) {
-        file.close();
-        return undefined;
-      }
+      if (!(await file.stat()).isFile) throw new Error("not a file");
     } catch {
+      file?.close();
       return undefined;
     }
     const now = new Date();

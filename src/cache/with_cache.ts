@@ -65,12 +65,13 @@ export class CacheSession {
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
     this.#unverified.clear();
+    this.#corrupt = undefined;
     try {
       return await work();
     } catch (e) {
       if (!this.store || this.#checkFirst) throw e;
       // The failure may be a symptom (a gzip or tar error) of bad cached bytes.
-      let corrupt = this.#corrupt;
+      let corrupt: CorruptCacheEntryError | undefined = this.#corrupt;
       for (const descriptor of this.#unverified.values()) {
         if (!(await this.store.verify(descriptor))) {
           corrupt ??= new CorruptCacheEntryError(descriptor, new Error("digest mismatch"));
@@ -89,6 +90,8 @@ export class CacheSession {
     if (this.#checkFirst && !(await store.verify(descriptor))) return undefined;
     const stream = await store.read(descriptor, {
       onCorrupt: (e) => {
+        // Warned at once: the work may recover by itself (a copy that reads the blob again).
+        this.#warnOnce(`${e.message}; removed, downloading again`);
         this.#corrupt ??= e;
         this.#unverified.delete(descriptor.digest);
       },
@@ -146,18 +149,6 @@ export class CacheSession {
       },
     });
   }
-}
-
-/**
- * Wrap a remote `target` so blob reads go through `store` (a one-off
- * {@link CacheSession}: without its `run`, a corrupt entry fails the read).
- */
-export function withCache(
-  target: Target,
-  store: ContentStore | undefined,
-  warn: (message: string) => void,
-): Target {
-  return new CacheSession(store, warn).wrap(target);
 }
 
 function delegate(target: Target, fetchBlob: Target["fetchBlob"]): Target {
