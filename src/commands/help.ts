@@ -15,6 +15,7 @@ export const EXAMPLES: Record<string, string[]> = {
     "artifact-cli push ghcr.io/me/lab:1.0 -f ./workshop -p linux/amd64,linux/arm64",
     "artifact-cli push oci:./store:v1 ./workshop --exclude '*.log' -a team=docs",
     "artifact-cli push oci:./store:spec --artifact-type application/vnd.x spec.yaml",
+    "artifact-cli push ghcr.io/me/lab:sbom --subject ghcr.io/me/lab:1.0 --artifact-type application/spdx+json sbom.json",
   ],
   pull: [
     "artifact-cli pull ghcr.io/me/lab:1.0 -o ./workshop",
@@ -28,6 +29,11 @@ export const EXAMPLES: Record<string, string[]> = {
   tags: [
     "artifact-cli tags ghcr.io/me/lab",
     "artifact-cli tags oci:./store --format json",
+  ],
+  referrers: [
+    "artifact-cli referrers ghcr.io/me/lab:1.0",
+    "artifact-cli referrers ghcr.io/me/lab:1.0 --artifact-type application/spdx+json --format json",
+    "artifact-cli referrers oci:./store:v1 --depth 2",
   ],
   tag: [
     "artifact-cli tag ghcr.io/me/lab:1.0 latest stable",

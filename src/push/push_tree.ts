@@ -26,6 +26,8 @@ export interface PushTreeOptions extends LayerPushOptions {
   /** Directories (contents at the layer root) and files (by base name). */
   inputs: string[];
   annotations?: Annotations;
+  /** The manifest this tree refers to (`push --subject`). */
+  subject?: Descriptor;
 }
 
 /** What a push stored. */
@@ -79,6 +81,7 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
+      subject: options.subject,
     });
     const blobs = await uploadBlobs(target, [
       {
