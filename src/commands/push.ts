@@ -149,7 +149,11 @@ export function pushCommand(): Command {
             "the pushed manifest",
             LIMITS.manifestBytes,
           );
-          const via = await attachReferrer(raw, subject, referrerDescriptor(result.descriptor, doc));
+          const via = await attachReferrer(
+            raw,
+            subject,
+            referrerDescriptor(result.descriptor, doc),
+          );
           ui.debug(`referrer of ${subject.digest} recorded via ${via}`);
         }
         const stats = result.compression;

@@ -164,7 +164,9 @@ export async function pushPlanned(
     case "tree":
       return undefined;
     case "platforms":
-      if (common.subject) throw new UsageError("--subject applies to artifact and tree pushes, not --platform");
+      if (common.subject) {
+        throw new UsageError("--subject applies to artifact and tree pushes, not --platform");
+      }
       return await pushPlatforms(target, {
         ...common,
         trees: plan.trees,

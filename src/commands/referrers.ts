@@ -40,7 +40,11 @@ export function referrersCommand(): Command {
       const target = await openTarget(ref, { registry: await registryOptions(opts, ui) });
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
-        const subject = { mediaType: resolved.mediaType, digest: resolved.digest, size: resolved.size };
+        const subject = {
+          mediaType: resolved.mediaType,
+          digest: resolved.digest,
+          size: resolved.size,
+        };
         const tree = await referrersTree(target, subject, {
           artifactType: opts.artifactType,
           depth: opts.depth,

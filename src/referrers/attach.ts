@@ -37,7 +37,9 @@ export async function attachReferrer(
 ): Promise<AttachedVia> {
   // A layout's index.json entry (written by the push) is what finds it there.
   if (target instanceof OciLayout) return "layout";
-  if (target instanceof RegistryTarget && await apiReferrers(target, subject.digest) !== undefined) {
+  if (
+    target instanceof RegistryTarget && await apiReferrers(target, subject.digest) !== undefined
+  ) {
     return "api";
   }
   for (let attempt = 1; attempt <= FALLBACK_ATTEMPTS; attempt++) {
@@ -51,7 +53,11 @@ export async function attachReferrer(
       ...(current?.annotations ? { annotations: current.annotations } : {}),
     };
     const bytes = new TextEncoder().encode(JSON.stringify(index));
-    const descriptor = { mediaType: OCI.index, digest: sha256Digest(bytes), size: bytes.byteLength };
+    const descriptor = {
+      mediaType: OCI.index,
+      digest: sha256Digest(bytes),
+      size: bytes.byteLength,
+    };
     await target.pushManifest(descriptor, bytes, fallbackTag(subject.digest));
     // Another writer may have put its own index between our read and put:
     // re-read, and merge again if our entry was lost.

@@ -109,7 +109,10 @@ export async function fallbackReferrers(target: Target, digest: Digest): Promise
 export async function readFallbackIndex(
   target: Target,
   digest: Digest,
-): Promise<{ descriptor: Descriptor; manifests: Descriptor[]; annotations?: Record<string, string> } | undefined> {
+): Promise<
+  | { descriptor: Descriptor; manifests: Descriptor[]; annotations?: Record<string, string> }
+  | undefined
+> {
   let descriptor: Descriptor;
   try {
     descriptor = await target.resolve(fallbackTag(digest));
@@ -139,7 +142,9 @@ async function layoutReferrers(layout: OciLayout, digest: Digest): Promise<Descr
     if (!subject || subject.digest !== digest) continue;
     referrers.push(referrerDescriptor(entry, doc));
     if (referrers.length > LIMITS.referrers) {
-      throw new ParseError(`referrers of ${digest} in ${layout.name}: more than ${LIMITS.referrers}`);
+      throw new ParseError(
+        `referrers of ${digest} in ${layout.name}: more than ${LIMITS.referrers}`,
+      );
     }
   }
   return referrers;

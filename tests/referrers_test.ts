@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCli } from "./support/cli.ts";
+import { startReferrersStub } from "./support/referrers_stub.ts";
+import { startRegistry } from "./support/registry.ts";
+import { tempDir } from "./support/tree.ts";
+
+const SBOM = "application/spdx+json";
+const SIG = "application/vnd.example.signature.v1";
+
+interface Node {
+  digest: string;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  referrers?: Node[];
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<string> {
+  const result = await runCli(args, { env });
+  assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Push content v1, an SBOM and a second note attached to it, and a signature of the SBOM. */
+async function attachAll(base: string, dir: string, env: Record<string, string>) {
+  await Deno.mkdir(join(dir, "lab"));
+  await Deno.writeTextFile(join(dir, "lab", "README.md"), "# lab\n");
+  await Deno.writeTextFile(join(dir, "sbom.json"), '{"spdxVersion":"SPDX-2.3"}');
+  await Deno.writeTextFile(join(dir, "sig.txt"), "signed");
+  await Deno.writeTextFile(join(dir, "note.txt"), "reviewed");
+  const subject = JSON.parse(
+    await cli(["push", `${base}:v1`, join(dir, "lab"), "--format", "json"], env),
+  );
+  const push = async (tag: string, file: string, type: string, of: string) =>
+    JSON.parse(
+      await cli([
+        "push",
+        `${base}:${tag}`,
+        file,
+        "--artifact-type",
+        type,
+        "--subject",
+        of,
+        "--format",
+        "json",
+      ], { ...env, PWD: dir }),
+    );
+  const sbom = await push("sbom", join(dir, "sbom.json"), SBOM, `${base}:v1`);
+  const note = await push("note", join(dir, "note.txt"), "text/plain", subject.digest);
+  const sig = await push("sig", join(dir, "sig.txt"), SIG, `@${sbom.digest}`);
+  return { subject, sbom, note, sig };
+}
+
+async function checkDiscovery(
+  base: string,
+  env: Record<string, string>,
+  pushed: Awaited<ReturnType<typeof attachAll>>,
+) {
+  const { subject, sbom, note, sig } = pushed;
+  assert.equal(sbom.subject.digest, subject.digest);
+  const listed = JSON.parse(await cli(["referrers", `${base}:v1`, "--format", "json"], env));
+  assert.equal(listed.subject.digest, subject.digest);
+  assert.deepEqual(
+    listed.referrers.map((r: Node) => [r.digest, r.artifactType]).sort(),
+    [[sbom.digest, SBOM], [note.digest, "text/plain"]].sort(),
+  );
+  assert.ok(
+    listed.referrers.every((r: Node) => r.referrers === undefined),
+    "depth 1 has no nesting",
+  );
+  const filtered = JSON.parse(
+    await cli(["referrers", `${base}:v1`, "--artifact-type", SBOM, "--format", "json"], env),
+  );
+  assert.deepEqual(filtered.referrers.map((r: Node) => r.digest), [sbom.digest]);
+  const deep = JSON.parse(
+    await cli(["referrers", `${base}:v1`, "--depth", "2", "--format", "json"], env),
+  );
+  const sbomNode = deep.referrers.find((r: Node) => r.digest === sbom.digest);
+  assert.deepEqual(sbomNode.referrers.map((r: Node) => [r.digest, r.artifactType]), [[
+    sig.digest,
+    SIG,
+  ]]);
+  const text = await cli(["referrers", `${base}:v1`, "--depth", "2"], env);
+  assert.match(text, new RegExp(`^${subject.digest}$`, "m"));
+  assert.match(text, new RegExp(`[│ ]   └── ${SIG.replaceAll(".", "\\.")} ${sig.digest}`));
+  return listed.source as string;
+}
+
+Deno.test("referrers on Distribution 2.8: the sha256-<hex> fallback index is created, merged and listed", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  const base = `${registry.host}/team/lab`;
+  const pushed = await attachAll(base, dir.path, env);
+  assert.equal(await checkDiscovery(base, env, pushed), "tag");
+  // The fallback index holds both referrers of v1 (the second push kept the first entry).
+  const tag = pushed.subject.digest.replace(":", "-");
+  const tags = JSON.parse(await cli(["tags", base, "--format", "json"], env)).tags;
+  assert.ok(tags.includes(tag), tags.join(" "));
+  const response = await fetch(`${registry.url}/v2/team/lab/manifests/${tag}`, {
+    headers: { Accept: "application/vnd.oci.image.index.v1+json" },
+  });
+  const index = await response.json();
+  assert.equal(index.mediaType, "application/vnd.oci.image.index.v1+json");
+  assert.deepEqual(
+    index.manifests.map((m: Node) => m.digest).sort(),
+    [pushed.sbom.digest, pushed.note.digest].sort(),
+  );
+  // Pushing the same referrer again does not add a duplicate entry.
+  await cli([
+    "push",
+    `${base}:sbom`,
+    join(dir.path, "sbom.json"),
+    "--artifact-type",
+    SBOM,
+    "--subject",
+    `${base}:v1`,
+  ], env);
+  const again = await (await fetch(`${registry.url}/v2/team/lab/manifests/${tag}`, {
+    headers: { Accept: "application/vnd.oci.image.index.v1+json" },
+  })).json();
+  assert.equal(again.manifests.length, 2);
+  // The subject's manifest in the referrer is the one v1 points at.
+  const manifest =
+    await (await fetch(`${registry.url}/v2/team/lab/manifests/${pushed.sbom.digest}`, {
+      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+    })).json();
+  assert.equal(manifest.subject.digest, pushed.subject.digest);
+  assert.equal(manifest.artifactType, SBOM);
+  // Pulling v1 ignores its referrers; pulling the SBOM by digest gets the SBOM.
+  const out = join(dir.path, "out");
+  await cli(["pull", `${base}:v1`, "-o", out], env);
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["README.md"]);
+  const sbomOut = join(dir.path, "sbom-out");
+  await cli(["pull", `${base}@${pushed.sbom.digest}`, "-o", sbomOut], env);
+  assert.equal(await Deno.readTextFile(join(sbomOut, "sbom.json")), '{"spdxVersion":"SPDX-2.3"}');
+});
+
+Deno.test("referrers through the Referrers API: no fallback tag, pages followed, filter honoured", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  await using stub = startReferrersStub(registry.url);
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  const base = `${stub.host}/team/lab`;
+  const pushed = await attachAll(base, dir.path, env);
+  assert.equal(await checkDiscovery(base, env, pushed), "api");
+  const tags = JSON.parse(await cli(["tags", base, "--format", "json"], env)).tags;
+  assert.deepEqual(
+    tags.filter((t: string) => t.startsWith("sha256-")),
+    [],
+    "the API needs no fallback tag",
+  );
+  assert.ok(stub.apiRequests.some((r) => r.includes("last=1")), "the second page was fetched");
+  assert.ok(stub.apiRequests.some((r) => r.includes("artifactType=")), "the filter was sent");
+});
+
+Deno.test("referrers in an OCI layout: index.json entries whose subject is the manifest", async () => {
+  await using dir = await tempDir();
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  const base = `oci:${join(dir.path, "store")}`;
+  const pushed = await attachAll(base, dir.path, env);
+  assert.equal(await checkDiscovery(base, env, pushed), "layout");
+  const index = JSON.parse(await Deno.readTextFile(join(dir.path, "store", "index.json")));
+  assert.ok(
+    !index.manifests.some((m: { annotations?: Record<string, string> }) =>
+      m.annotations?.["org.opencontainers.image.ref.name"]?.startsWith("sha256-")
+    ),
+    "a layout needs no fallback tag",
+  );
+});
+
+Deno.test("push --subject refuses a subject in another repository, and a missing one", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  await Deno.writeTextFile(join(dir.path, "sbom.json"), "{}");
+  const other = await runCli([
+    "push",
+    `${registry.host}/team/a:sbom`,
+    join(dir.path, "sbom.json"),
+    "--artifact-type",
+    SBOM,
+    "--subject",
+    `${registry.host}/team/b:v1`,
+  ], { env });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /not in the repository pushed to/);
+  const missing = await runCli([
+    "push",
+    `${registry.host}/team/a:sbom`,
+    join(dir.path, "sbom.json"),
+    "--artifact-type",
+    SBOM,
+    "--subject",
+    `${registry.host}/team/a:nope`,
+  ], { env });
+  assert.equal(missing.code, 3, missing.stderr);
+  const tags = await runCli(["tags", `${registry.host}/team/a`, "--format", "json"], { env });
+  assert.ok(
+    tags.code !== 0 || !JSON.parse(tags.stdout).tags.includes("sbom"),
+    "nothing was pushed",
+  );
+});
