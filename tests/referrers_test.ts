@@ -213,3 +213,47 @@ Deno.test("push --subject refuses a subject in another repository, and a missing
     "nothing was pushed",
   );
 });
+
+Deno.test("copy --referrers registry -> layout -> API registry keeps every referrer digest; describe counts them", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  await using stub = startReferrersStub(registry.url);
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  const base = `${registry.host}/team/lab`;
+  const pushed = await attachAll(base, dir.path, env);
+  const layout = `oci:${join(dir.path, "airgap")}`;
+  const hops: [string, string, string][] = [
+    [`${base}:v1`, `${layout}:v1`, layout],
+    [`${layout}:v1`, `${stub.host}/team/copy:v1`, `${stub.host}/team/copy`],
+  ];
+  for (const [from, to, where] of hops) {
+    const result = JSON.parse(
+      await cli(["copy", from, to, "--referrers", "--format", "json"], env),
+    );
+    assert.equal(result.digest, pushed.subject.digest);
+    assert.deepEqual(
+      result.referrers.map((r: Node) => r.digest).sort(),
+      [pushed.sbom.digest, pushed.note.digest, pushed.sig.digest].sort(),
+      `${from} -> ${to}`,
+    );
+    const deep = JSON.parse(
+      await cli(["referrers", `${where}:v1`, "--depth", "2", "--format", "json"], env),
+    );
+    const sbomNode = deep.referrers.find((r: Node) => r.digest === pushed.sbom.digest);
+    assert.equal(sbomNode.artifactType, SBOM, to);
+    assert.deepEqual(sbomNode.referrers.map((r: Node) => r.digest), [pushed.sig.digest], to);
+    const described = JSON.parse(await cli(["describe", `${where}:v1`, "--format", "json"], env));
+    assert.deepEqual(described.referrers, { count: 2, types: { [SBOM]: 1, "text/plain": 1 } });
+  }
+  const text = await cli(["describe", `${stub.host}/team/copy:v1`], env);
+  assert.match(text, /^Referrers: {3}2 \(application\/spdx\+json 1, text\/plain 1\)$/m);
+  // Without --referrers nothing but the subject is copied.
+  await cli(["copy", `${base}:v1`, `${registry.host}/team/plain:v1`], env);
+  const none = JSON.parse(
+    await cli(["referrers", `${registry.host}/team/plain:v1`, "--format", "json"], env),
+  );
+  assert.deepEqual(none.referrers, []);
+});

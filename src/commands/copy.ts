@@ -7,6 +7,8 @@
 
 import { Command } from "commander";
 import { copyGraph } from "../copy/copy.ts";
+import type { Descriptor } from "../oci/types.ts";
+import { copyReferrers } from "../referrers/copy_referrers.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { uiFor } from "../ui/ui_for.ts";
@@ -19,6 +21,7 @@ import { addRegistryOptions, type RegistryFlags, registryOptions } from "./regis
 interface CopyOptions extends RegistryFlags {
   concurrency: number;
   select?: string[];
+  referrers: boolean;
 }
 
 /** The `copy` command. */
@@ -40,6 +43,11 @@ export function copyCommand(): Command {
       "copy only the index entry with these annotations (repeatable; all must match)",
       collect,
     )
+    .option(
+      "--referrers",
+      "also copy what refers to it (SBOMs, signatures: OCI 1.1 subject), recursively",
+      false,
+    )
     .action(async (source: string, destination: string, opts: CopyOptions, command: Command) => {
       const ui = uiFor(command);
       const started = performance.now();
@@ -49,7 +57,8 @@ export function copyCommand(): Command {
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const from = await openTarget(srcRef, { registry });
-      const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
+      const rawTo = await openTarget(dstRef, { write: true, registry });
+      const to = withProgress(rawTo, progress);
       let bytes = 0;
       try {
         const selector = selectorOf(opts);
@@ -69,6 +78,15 @@ export function copyCommand(): Command {
             if (outcome === "foreign") ui.warn(`not copying foreign layer ${d.digest}`);
           },
         });
+        const onNode = (d: Descriptor, outcome: string) => {
+          if (outcome === "copied") bytes += d.size;
+        };
+        const referrers = opts.referrers
+          ? await copyReferrers(from, result.descriptor, rawTo, {
+            concurrency: opts.concurrency,
+            onNode,
+          })
+          : undefined;
         const copied = formatReference(withDigest(dstRef, result.descriptor.digest));
         progress.close(
           `Copied ${copied} (${formatBytes(bytes)} sent in ${
@@ -84,6 +102,7 @@ export function copyCommand(): Command {
             mediaType: result.descriptor.mediaType,
             size: result.descriptor.size,
             nodes: result.nodes,
+            ...(referrers ? { referrers } : {}),
           },
           copied,
         );

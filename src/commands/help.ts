@@ -25,6 +25,7 @@ export const EXAMPLES: Record<string, string[]> = {
   copy: [
     "artifact-cli copy ghcr.io/me/lab:1.0 oci:./usb-disk/store:1.0",
     "artifact-cli copy oci:./usb-disk/store:1.0 registry.internal:5000/me/lab:1.0",
+    "artifact-cli copy ghcr.io/me/lab:1.0 oci:./usb-disk/store:1.0 --referrers",
   ],
   tags: [
     "artifact-cli tags ghcr.io/me/lab",

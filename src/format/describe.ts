@@ -76,6 +76,8 @@ export interface Description {
   evidence: string[];
   artifactType: string | null;
   annotations: Annotations;
+  /** How many manifests refer to this one (OCI 1.1 subject), by artifactType; set by `describe`. */
+  referrers?: { count: number; types: Record<string, number> };
   /** Entries of an index; empty for a single manifest. */
   platforms: PlatformEntry[];
   /**
