@@ -14,8 +14,7 @@ export const EXAMPLES: Record<string, string[]> = {
     "artifact-cli push ghcr.io/me/lab:1.0 ./workshop",
     "artifact-cli push ghcr.io/me/lab:1.0 -f ./workshop -p linux/amd64,linux/arm64",
     "artifact-cli push oci:./store:v1 ./workshop --exclude '*.log' -a team=docs",
-    "artifact-cli push oci:./store:spec --artifact-type application/vnd.x spec.yaml",
-    "artifact-cli push ghcr.io/me/lab:sbom --subject ghcr.io/me/lab:1.0 --artifact-type application/spdx+json sbom.json",
+    "artifact-cli push oci:./s:sbom sbom.json --subject oci:./s:v1",
   ],
   pull: [
     "artifact-cli pull ghcr.io/me/lab:1.0 -o ./workshop",
@@ -33,7 +32,7 @@ export const EXAMPLES: Record<string, string[]> = {
   ],
   referrers: [
     "artifact-cli referrers ghcr.io/me/lab:1.0",
-    "artifact-cli referrers ghcr.io/me/lab:1.0 --artifact-type application/spdx+json --format json",
+    "artifact-cli referrers oci:./s:v1 --artifact-type application/spdx+json",
     "artifact-cli referrers oci:./store:v1 --depth 2",
   ],
   tag: [
