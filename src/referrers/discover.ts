@@ -25,10 +25,19 @@ export type ReferrersSource = "api" | "tag" | "layout";
 export interface ReferrersList {
   /** Descriptors of the referring manifests (with `artifactType` and annotations). */
   referrers: Descriptor[];
+  /** Referrers API, fallback tag, or layout index.json. */
   source: ReferrersSource;
 }
 
-/** The fallback tag of a subject digest: `sha256:abc…` becomes `sha256-abc…`. */
+/**
+ * The fallback tag of a subject digest: `sha256:abc…` becomes `sha256-abc…`.
+ *
+ * @example
+ * ```ts
+ * import { fallbackTag } from "./discover.ts";
+ * console.assert(fallbackTag(`sha256:${"a".repeat(64)}`) === `sha256-${"a".repeat(64)}`);
+ * ```
+ */
 export function fallbackTag(digest: Digest): string {
   return digest.replace(":", "-");
 }

@@ -14,13 +14,17 @@ import { listReferrers, type ReferrersSource } from "./discover.ts";
 
 /** One referrer and, below it, its own referrers. */
 export interface ReferrerNode extends Descriptor {
+  /** Its own referrers (set when `depth` allows and there are some). */
   referrers?: ReferrerNode[];
 }
 
 /** The referrers tree of one subject. */
 export interface ReferrersTree {
+  /** What the referrers refer to. */
   subject: Descriptor;
+  /** Where the first level was found. */
   source: ReferrersSource;
+  /** The subject's referrers, each with its own below it. */
   referrers: ReferrerNode[];
 }
 
