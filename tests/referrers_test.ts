@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { startReferrersStub } from "./support/referrers_stub.ts";
-import { startRegistry } from "./support/registry.ts";
+import { freePort, startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
 
 const SBOM = "application/spdx+json";
@@ -256,4 +256,132 @@ Deno.test("copy --referrers registry -> layout -> API registry keeps every refer
     await cli(["referrers", `${registry.host}/team/plain:v1`, "--format", "json"], env),
   );
   assert.deepEqual(none.referrers, []);
+});
+
+Deno.test("concurrent push --subject to one subject keeps every entry of the fallback index", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  const base = `${registry.host}/team/race`;
+  await Deno.mkdir(join(dir.path, "lab"));
+  await Deno.writeTextFile(join(dir.path, "lab", "a.txt"), "a");
+  const subject = JSON.parse(
+    await cli(["push", `${base}:v1`, join(dir.path, "lab"), "--format", "json"], env),
+  );
+  const names = ["n0", "n1", "n2", "n3"];
+  for (const n of names) await Deno.writeTextFile(join(dir.path, `${n}.txt`), n);
+  const results = await Promise.all(names.map((n) =>
+    runCli([
+      "push",
+      `${base}:${n}`,
+      join(dir.path, `${n}.txt`),
+      "--artifact-type",
+      "text/plain",
+      "--subject",
+      subject.digest,
+      "--format",
+      "json",
+    ], { env })
+  ));
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  const listed = JSON.parse(await cli(["referrers", `${base}:v1`, "--format", "json"], env));
+  assert.deepEqual(
+    listed.referrers.map((r: Node) => r.digest).sort(),
+    results.map((r) => JSON.parse(r.stdout).digest).sort(),
+  );
+});
+
+Deno.test("a fallback index replaced by another writer right after our put is merged again (retry)", async () => {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = {
+    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+  };
+  await Deno.mkdir(join(dir.path, "lab"));
+  await Deno.writeTextFile(join(dir.path, "lab", "a.txt"), "a");
+  await Deno.writeTextFile(join(dir.path, "other.txt"), "other");
+  await Deno.writeTextFile(join(dir.path, "mine.txt"), "mine");
+  const direct = `${registry.host}/team/race`;
+  const subject = JSON.parse(
+    await cli(["push", `${direct}:v1`, join(dir.path, "lab"), "--format", "json"], env),
+  );
+  const other = JSON.parse(
+    await cli([
+      "push",
+      `${direct}:other`,
+      join(dir.path, "other.txt"),
+      "--artifact-type",
+      "text/plain",
+      "--format",
+      "json",
+    ], env),
+  );
+  const tag = subject.digest.replace(":", "-");
+  const theirs = new TextEncoder().encode(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [{
+      mediaType: other.mediaType,
+      digest: other.digest,
+      size: other.size,
+      artifactType: "text/plain",
+    }],
+  }));
+  // A proxy that, once, lets the other writer win: right after our put of the
+  // fallback index it puts an index holding only the other referrer.
+  let fallbackPuts = 0;
+  const port = freePort();
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+    const response = await fetch(registry.url + url.pathname + url.search, {
+      method: request.method,
+      headers: request.headers,
+      body,
+      redirect: "manual",
+    });
+    if (
+      request.method === "PUT" && url.pathname.endsWith(`/manifests/${tag}`) && ++fallbackPuts === 1
+    ) {
+      const put = await fetch(`${registry.url}/v2/team/race/manifests/${tag}`, {
+        method: "PUT",
+        headers: { "content-type": "application/vnd.oci.image.index.v1+json" },
+        body: theirs,
+      });
+      assert.equal(put.status, 201, await put.text());
+    }
+    const headers = new Headers(response.headers);
+    const location = headers.get("location");
+    if (location?.startsWith(registry.url)) {
+      headers.set("location", location.slice(registry.url.length));
+    }
+    return new Response(response.body, { status: response.status, headers });
+  });
+  try {
+    const mine = JSON.parse(
+      await cli([
+        "push",
+        `127.0.0.1:${port}/team/race:mine`,
+        join(dir.path, "mine.txt"),
+        "--artifact-type",
+        "text/plain",
+        "--subject",
+        subject.digest,
+        "--format",
+        "json",
+      ], env),
+    );
+    assert.equal(fallbackPuts, 2, "the lost update was retried once");
+    const listed = JSON.parse(await cli(["referrers", `${direct}:v1`, "--format", "json"], env));
+    assert.deepEqual(
+      listed.referrers.map((r: Node) => r.digest).sort(),
+      [other.digest, mine.digest].sort(),
+    );
+  } finally {
+    await proxy.shutdown();
+  }
 });
