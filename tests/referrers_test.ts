@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
+import { ParseError } from "../src/errors.ts";
+import { RegistryClient } from "../src/registry/client.ts";
+import { RegistryTarget } from "../src/registry/registry_target.ts";
+import { apiReferrers } from "../src/referrers/discover.ts";
 import { startReferrersStub } from "./support/referrers_stub.ts";
 import { freePort, startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
@@ -383,5 +387,46 @@ Deno.test("a fallback index replaced by another writer right after our put is me
     );
   } finally {
     await proxy.shutdown();
+  }
+});
+
+Deno.test("a hostile Referrers API is refused with a clear error: endless pages, too many entries, bad entries", async () => {
+  const port = freePort();
+  const digest = `sha256:${"a".repeat(64)}` as const;
+  const entry = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest, size: 2 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    const index = (manifests: unknown[]) => JSON.stringify({ schemaVersion: 2, manifests });
+    const headers = { "content-type": "application/vnd.oci.image.index.v1+json" };
+    if (url.pathname.startsWith("/v2/endless/")) {
+      const n = Number(url.searchParams.get("p") ?? "0") + 1;
+      return new Response(index([]), {
+        headers: { ...headers, link: `<${url.pathname}?p=${n}>; rel="next"` },
+      });
+    }
+    if (url.pathname.startsWith("/v2/many/")) {
+      return new Response(index(Array(5000).fill(entry)), { headers });
+    }
+    if (url.pathname.startsWith("/v2/bad/")) {
+      return new Response(index([{ digest: "x" }]), { headers });
+    }
+    return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+  });
+  try {
+    const client = new RegistryClient(`127.0.0.1:${port}`, { plainHttp: true });
+    const cases: [string, RegExp][] = [
+      ["endless", /more than 64 pages/],
+      ["many", /more than 4096 referrers/],
+      ["bad", /not a valid descriptor/],
+    ];
+    for (const [repository, message] of cases) {
+      await assert.rejects(
+        apiReferrers(new RegistryTarget(client, repository, { locations: null }), digest),
+        (e: Error) => e instanceof ParseError && message.test(e.message),
+        repository,
+      );
+    }
+  } finally {
+    await server.shutdown();
   }
 });

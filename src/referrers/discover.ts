@@ -105,6 +105,12 @@ export async function apiReferrers(
     }
     url = nextLink(response.headers.get("link"), response.url || url);
   }
+  if (url) {
+    // An endless Link chain is refused rather than listed in part.
+    throw new ParseError(
+      `referrers of ${digest} in ${target.name}: more than ${LIMITS.referrersPages} pages`,
+    );
+  }
   return referrers;
 }
 
