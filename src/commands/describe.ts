@@ -47,7 +47,13 @@ export function describeCommand(): Command {
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
         const description = await describe(target, resolved, platform, selectorOf(opts));
-        description.referrers = await referrersSummary(target, resolved);
+        try {
+          description.referrers = await referrersSummary(target, resolved);
+        } catch (e) {
+          // Referrers are extra information: a registry that fails to list them
+          // (refuses the endpoint, serves a bad index) does not stop describe.
+          ui.debug(`referrers not listed: ${e instanceof Error ? e.message : String(e)}`);
+        }
         const shown = formatReference(withDigest(ref, resolved.digest));
         ui.result({ reference: shown, ...description }, describeText(shown, description));
       } finally {
