@@ -262,42 +262,6 @@ Deno.test("copy --referrers registry -> layout -> API registry keeps every refer
   assert.deepEqual(none.referrers, []);
 });
 
-Deno.test("concurrent push --subject to one subject keeps every entry of the fallback index", async () => {
-  await using dir = await tempDir();
-  await using registry = await startRegistry();
-  const env = {
-    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
-    DOCKER_CONFIG: join(dir.path, "docker"),
-  };
-  const base = `${registry.host}/team/race`;
-  await Deno.mkdir(join(dir.path, "lab"));
-  await Deno.writeTextFile(join(dir.path, "lab", "a.txt"), "a");
-  const subject = JSON.parse(
-    await cli(["push", `${base}:v1`, join(dir.path, "lab"), "--format", "json"], env),
-  );
-  const names = ["n0", "n1", "n2", "n3"];
-  for (const n of names) await Deno.writeTextFile(join(dir.path, `${n}.txt`), n);
-  const results = await Promise.all(names.map((n) =>
-    runCli([
-      "push",
-      `${base}:${n}`,
-      join(dir.path, `${n}.txt`),
-      "--artifact-type",
-      "text/plain",
-      "--subject",
-      subject.digest,
-      "--format",
-      "json",
-    ], { env })
-  ));
-  for (const r of results) assert.equal(r.code, 0, r.stderr);
-  const listed = JSON.parse(await cli(["referrers", `${base}:v1`, "--format", "json"], env));
-  assert.deepEqual(
-    listed.referrers.map((r: Node) => r.digest).sort(),
-    results.map((r) => JSON.parse(r.stdout).digest).sort(),
-  );
-});
-
 Deno.test("a fallback index replaced by another writer right after our put is merged again (retry)", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
