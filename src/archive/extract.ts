@@ -24,7 +24,6 @@ import { join } from "node:path";
 import { UnsafeContentError } from "../errors.ts";
 import type { TarHeader } from "./tar_header.ts";
 import type { TarSink } from "./tar_reader.ts";
-import { type QueuedFile, WriteQueue } from "./write_queue.ts";
 
 /** Options for {@link TreeWriter}. */
 export interface ExtractOptions {
@@ -37,12 +36,6 @@ export interface ExtractOptions {
   maxEntries?: number;
   /** Receives one line per neutralised or skipped entry. */
   onWarning?: (message: string) => void;
-  /**
-   * Write large files asynchronously, overlapping the writes with decoding
-   * (write_queue.ts). The caller must then await {@link TreeWriter.ready}
-   * between input chunks and {@link TreeWriter.flush} at the end of each layer.
-   */
-  asyncWrites?: boolean;
 }
 
 /** Per-layer options. */
@@ -67,8 +60,6 @@ interface Node {
 /** Most bytes a pull writes unless --max-size says otherwise. */
 export const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 1_000_000;
-/** Files from this size are written asynchronously (when enabled); smaller ones take one sync call. */
-const ASYNC_MIN_BYTES = 2 * 1024 * 1024;
 const OPAQUE = ".wh..wh..opq";
 const WHITEOUT = ".wh.";
 /** Linux PATH_MAX, counting the terminating NUL: the longest path a syscall accepts. */
@@ -118,9 +109,6 @@ export class TreeWriter {
   #fileAbs = "";
   /** Mode to set after writing; undefined when the file was created with it. */
   #fileMode: number | undefined;
-  readonly #queue: WriteQueue | undefined;
-  /** The open file whose writes are queued. */
-  #queued: QueuedFile | undefined;
   #warnedAbsolute = false;
   #droppedSpecialBits = 0;
 
@@ -130,17 +118,6 @@ export class TreeWriter {
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#warn = options.onWarning ?? (() => {});
-    this.#queue = options.asyncWrites ? new WriteQueue() : undefined;
-  }
-
-  /** Resolves when few enough writes are in flight; rejects after a failed write. */
-  async ready(): Promise<void> {
-    await this.#queue?.ready();
-  }
-
-  /** Resolves when every queued write is done; rejects after a failed write. */
-  async flush(): Promise<void> {
-    await this.#queue?.flush();
   }
 
   /** Bytes counted against `maxBytes` so far (content, skipped bodies, tar metadata). */
@@ -180,8 +157,6 @@ export class TreeWriter {
     } catch { /* already closed */ }
     this.#file = undefined;
     this.#pending = undefined;
-    this.#queued?.end(); // closes after the writes in flight
-    this.#queued = undefined;
   }
 
   #label(name: string): string {
@@ -283,27 +258,10 @@ export class TreeWriter {
   #data(chunk: Uint8Array): void {
     // Bodies of skipped entries count too: a device entry may declare terabytes of zeros.
     this.#count(chunk.byteLength);
-    if (this.#queued) return this.#queued.write(chunk);
     if (!this.#file && !this.#pending) return; // body of a skipped entry
     const pending = this.#pending;
     if (pending) {
       this.#pending = undefined;
-      // Only when the umask keeps the mode: a chmod by path after the queued
-      // writes could meet a path replaced meanwhile (e.g. by a symlink).
-      if (
-        this.#queue && pending.size >= ASYNC_MIN_BYTES && UMASK !== undefined &&
-        (pending.mode & ~UMASK) === pending.mode
-      ) {
-        this.#queue.throwIfFailed();
-        // Created exactly as below (O_EXCL, checked path); only writes and close wait.
-        const file = Deno.openSync(pending.abs, {
-          write: true,
-          createNew: true,
-          mode: pending.mode,
-        });
-        this.#queued = this.#queue.file(file);
-        return this.#queued.write(chunk);
-      }
       if (chunk.byteLength === pending.size) {
         // createNew (O_EXCL) never follows a symlink; mode is set exactly (fchmod).
         Deno.writeFileSync(pending.abs, chunk, { createNew: true, mode: pending.mode });
@@ -328,11 +286,6 @@ export class TreeWriter {
   }
 
   #endEntry(): void {
-    if (this.#queued) {
-      this.#queued.end();
-      this.#queued = undefined;
-      return;
-    }
     const pending = this.#pending;
     if (pending) {
       // An empty file (no data arrived).

@@ -49,25 +49,7 @@ export async function applyTarLayer(
   const sink = writer.beginLayer({ label: shortDigest(layer.digest), ...layerOptions });
   const parser = new TarParser(filter ? filter(sink) : sink);
   let paused = false;
-  await decompress(blob, compression, parser, writer, layer.size, async () => {
-    if (paused) return;
-    paused = true;
-    await pausePoint("extract");
-  });
-  parser.finish();
-  // Every file of the layer is complete before the next layer (or the rename) touches it.
-  await writer.flush();
-}
-
-function decompress(
-  blob: Awaited<ReturnType<Target["fetchBlob"]>>,
-  compression: LayerCompression,
-  parser: TarParser,
-  writer: TreeWriter,
-  size: number,
-  pause: () => Promise<void>,
-): Promise<void> {
-  return decompressTo(
+  await decompressTo(
     blob,
     compression,
     // The parser consumes each piece on the spot, so the decoder reuses one buffer.
@@ -79,13 +61,15 @@ function decompress(
       return !parser.ended;
     },
     {
-      worker: size >= INFLATE_WORKER_MIN_BYTES,
+      worker: layer.size >= INFLATE_WORKER_MIN_BYTES,
       onInput: async () => {
-        await writer.ready(); // backpressure: bounded bytes in flight
-        await pause();
+        if (paused) return;
+        paused = true;
+        await pausePoint("extract");
       },
     },
   );
+  parser.finish();
 }
 
 /** `sha256:abcdef012345` for messages. */

@@ -139,7 +139,6 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
     const writer = new TreeWriter(dir, {
       maxBytes: options.maxBytes,
       onWarning: options.onWarning,
-      asyncWrites: true,
     });
     // Layers are applied in order; the next ones download meanwhile.
     await using prefetcher = await LayerPrefetcher.create(
@@ -157,8 +156,6 @@ export async function pull(target: Target, options: PullOptions): Promise<PullRe
       writer.finish();
     } catch (e) {
       writer.abort();
-      // Let writes in flight end before the tree is removed.
-      await writer.flush().catch(() => {});
       throw e;
     }
   }, { force: options.force, remember: options.remember });
