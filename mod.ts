@@ -47,6 +47,19 @@ export { type SelectedManifest, selectIndexEntry, selectManifest } from "./src/f
 export { type LayerAction, planLayers, type PlannedLayer } from "./src/format/layer_plan.ts";
 export * from "./src/format/describe.ts";
 export { openTarget, type OpenTargetOptions } from "./src/targets.ts";
+export {
+  fallbackTag,
+  listReferrers,
+  type ReferrersList,
+  type ReferrersSource,
+} from "./src/referrers/discover.ts";
+export { type AttachedVia, attachReferrer } from "./src/referrers/attach.ts";
+export {
+  type ReferrerNode,
+  type ReferrersTree,
+  referrersTree,
+  type ReferrersTreeOptions,
+} from "./src/referrers/tree.ts";
 export { VERSION } from "./src/version.ts";
 export type { LayerPushOptions } from "./src/push/options.ts";
 export type { UploadOutcome } from "./src/push/upload.ts";

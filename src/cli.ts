@@ -14,6 +14,7 @@ import { pushCommand } from "./commands/push.ts";
 import { pullCommand } from "./commands/pull.ts";
 import { copyCommand } from "./commands/copy.ts";
 import { tagCommand, tagsCommand } from "./commands/tags.ts";
+import { referrersCommand } from "./commands/referrers.ts";
 import { versionCommand } from "./commands/version.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { syncCommand } from "./commands/sync.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(copyCommand());
   program.addCommand(tagsCommand());
   program.addCommand(tagCommand());
+  program.addCommand(referrersCommand());
   program.addCommand(syncCommand());
   program.addCommand(loginCommand());
   program.addCommand(logoutCommand());

@@ -46,6 +46,7 @@ Deno.test("describe: imgpkg image and bundle (JSON shape, evidence, layers)", as
       "selected",
       "selectionError",
       "manifest",
+      "referrers",
     ]);
     assert.equal(d.kind, kind);
     assert.equal(d.format, format);

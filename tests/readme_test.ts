@@ -77,4 +77,9 @@ Deno.test("every shell example of the README runs and does what it says", async 
   assert.ok(Deno.statSync(join(work, "spec", "spec.yaml")).isFile);
   assert.ok(Deno.statSync(join(work, "usb", "store", "index.json")).isFile);
   assert.match(ran.stdout, /stable/);
+  // The SBOM example: listed at the registry and, after copy --referrers, in the layout.
+  assert.equal(
+    [...ran.stdout.matchAll(/── application\/spdx\+json sha256:[0-9a-f]{64}/g)].length,
+    2,
+  );
 });

@@ -7,6 +7,8 @@
 
 import { Command } from "commander";
 import { copyGraph } from "../copy/copy.ts";
+import type { Descriptor } from "../oci/types.ts";
+import { copyReferrers } from "../referrers/copy_referrers.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
 import { CacheSession, openCache } from "../cache/with_cache.ts";
@@ -21,6 +23,7 @@ interface CopyOptions extends RegistryFlags {
   concurrency: number;
   select?: string[];
   cache: boolean;
+  referrers: boolean;
 }
 
 /** The `copy` command. */
@@ -43,6 +46,11 @@ export function copyCommand(): Command {
       "copy only the index entry with these annotations (repeatable; all must match)",
       collect,
     )
+    .option(
+      "--referrers",
+      "also copy what refers to it (SBOMs, signatures: OCI 1.1 subject), recursively",
+      false,
+    )
     .action(async (source: string, destination: string, opts: CopyOptions, command: Command) => {
       const ui = uiFor(command);
       const started = performance.now();
@@ -54,7 +62,8 @@ export function copyCommand(): Command {
       const warn = (m: string) => ui.warn(m);
       const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
       const from = cache.wrap(await openTarget(srcRef, { registry }));
-      const to = withProgress(await openTarget(dstRef, { write: true, registry }), progress);
+      const rawTo = await openTarget(dstRef, { write: true, registry });
+      const to = withProgress(rawTo, progress);
       let bytes = 0;
       try {
         const selector = selectorOf(opts);
@@ -78,6 +87,17 @@ export function copyCommand(): Command {
             },
           })
         );
+        const onNode = (d: Descriptor, outcome: string) => {
+          if (outcome === "copied") bytes += d.size;
+        };
+        const referrers = opts.referrers
+          ? await cache.run(() =>
+            copyReferrers(from, result.descriptor, rawTo, {
+              concurrency: opts.concurrency,
+              onNode,
+            })
+          )
+          : undefined;
         const copied = formatReference(withDigest(dstRef, result.descriptor.digest));
         progress.close(
           `Copied ${copied} (${formatBytes(bytes)} sent in ${
@@ -93,6 +113,7 @@ export function copyCommand(): Command {
             mediaType: result.descriptor.mediaType,
             size: result.descriptor.size,
             nodes: result.nodes,
+            ...(referrers ? { referrers } : {}),
           },
           copied,
         );

@@ -16,6 +16,7 @@ import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { describeText } from "../ui/describe_text.ts";
 import { collect, selectorOf } from "./options.ts";
+import { referrersSummary } from "../referrers/summary.ts";
 
 interface RefOptions extends RegistryFlags {
   platform?: string;
@@ -46,6 +47,13 @@ export function describeCommand(): Command {
       try {
         const resolved = await target.resolve(tagOrDigestOf(ref));
         const description = await describe(target, resolved, platform, selectorOf(opts));
+        try {
+          description.referrers = await referrersSummary(target, resolved);
+        } catch (e) {
+          // Referrers are extra information: a registry that fails to list them
+          // (refuses the endpoint, serves a bad index) does not stop describe.
+          ui.debug(`referrers not listed: ${e instanceof Error ? e.message : String(e)}`);
+        }
         const shown = formatReference(withDigest(ref, resolved.digest));
         ui.result({ reference: shown, ...description }, describeText(shown, description));
       } finally {

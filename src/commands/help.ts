@@ -14,7 +14,7 @@ export const EXAMPLES: Record<string, string[]> = {
     "artifact-cli push ghcr.io/me/lab:1.0 ./workshop",
     "artifact-cli push ghcr.io/me/lab:1.0 -f ./workshop -p linux/amd64,linux/arm64",
     "artifact-cli push oci:./store:v1 ./workshop --exclude '*.log' -a team=docs",
-    "artifact-cli push oci:./store:spec --artifact-type application/vnd.x spec.yaml",
+    "artifact-cli push oci:./s:sbom sbom.json --subject oci:./s:v1",
   ],
   pull: [
     "artifact-cli pull ghcr.io/me/lab:1.0 -o ./workshop",
@@ -24,10 +24,16 @@ export const EXAMPLES: Record<string, string[]> = {
   copy: [
     "artifact-cli copy ghcr.io/me/lab:1.0 oci:./usb-disk/store:1.0",
     "artifact-cli copy oci:./usb-disk/store:1.0 registry.internal:5000/me/lab:1.0",
+    "artifact-cli copy ghcr.io/me/lab:1.0 oci:./usb-disk/store:1.0 --referrers",
   ],
   tags: [
     "artifact-cli tags ghcr.io/me/lab",
     "artifact-cli tags oci:./store --format json",
+  ],
+  referrers: [
+    "artifact-cli referrers ghcr.io/me/lab:1.0",
+    "artifact-cli referrers oci:./s:v1 --artifact-type application/spdx+json",
+    "artifact-cli referrers oci:./store:v1 --depth 2",
   ],
   tag: [
     "artifact-cli tag ghcr.io/me/lab:1.0 latest stable",

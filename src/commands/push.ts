@@ -29,6 +29,11 @@ import {
 } from "./push_modes.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
+import { attachReferrer } from "../referrers/attach.ts";
+import { referrerDescriptor } from "../referrers/discover.ts";
+import { resolveSubject } from "../referrers/subject.ts";
+import { parseJsonObject } from "../oci/parse.ts";
+import { LIMITS } from "../oci/limits.ts";
 
 async function pathExists(path: string): Promise<boolean> {
   try {
@@ -42,6 +47,7 @@ async function pathExists(path: string): Promise<boolean> {
 interface PushOptions extends PushModeOptions, RegistryFlags {
   folder?: string[];
   file?: string[];
+  subject?: string;
   exclude?: string[];
   includeGit: boolean;
   compression: LayerCompression;
@@ -93,6 +99,11 @@ export function pushCommand(): Command {
       DEFAULT_CONCURRENCY,
     )
     .option("-a, --annotation <key=value>", "manifest annotation (repeatable)", collect)
+    .option(
+      "--subject <reference>",
+      "attach what is pushed to this manifest (OCI 1.1 subject: an SBOM, a signature); " +
+        "a digest or a reference in the same repository or layout",
+    )
     .option("--oci-layout", "treat the reference as an OCI layout path", false);
   return addRegistryOptions(addPushModeOptions(command))
     .action(async (reference: string, paths: string[], opts: PushOptions, command: Command) => {
@@ -112,11 +123,14 @@ export function pushCommand(): Command {
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const newLayout = ref.kind === "layout" && !(await pathExists(ref.path));
-      const target = withProgress(await openTarget(ref, { write: true, registry }), progress);
+      const raw = await openTarget(ref, { write: true, registry });
+      const target = withProgress(raw, progress);
       let pushedOk = false;
       try {
         const tag = ref.tag ?? (ref.digest ? undefined : "latest");
+        const subject = opts.subject ? await resolveSubject(ref, opts.subject, raw) : undefined;
         const common: CommonPushOptions = {
+          subject,
           tag,
           exclude: opts.exclude,
           includeGit: opts.includeGit,
@@ -129,6 +143,20 @@ export function pushCommand(): Command {
         };
         const result: PushSummary = await pushPlanned(target, plan, common) ??
           await pushTree(target, { inputs, annotations: plan.annotations, ...common });
+        if (subject) {
+          // The manifest's own artifactType and annotations go into the referrers index.
+          const doc = parseJsonObject(
+            await raw.fetchManifest(result.descriptor),
+            "the pushed manifest",
+            LIMITS.manifestBytes,
+          );
+          const via = await attachReferrer(
+            raw,
+            subject,
+            referrerDescriptor(result.descriptor, doc),
+          );
+          ui.debug(`referrer of ${subject.digest} recorded via ${via}`);
+        }
         const stats = result.compression;
         if (stats) {
           ui.debug(
@@ -154,6 +182,7 @@ export function pushCommand(): Command {
             layers: result.layers,
             ...(result.manifests ? { manifests: result.manifests } : {}),
             blobs: result.blobs,
+            ...(subject ? { subject } : {}),
           },
           pushed,
         );

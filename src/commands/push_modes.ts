@@ -46,6 +46,8 @@ export interface PushSummary {
 /** Options shared with tree pushes. */
 export interface CommonPushOptions extends LayerPushOptions {
   onWarning: (message: string) => void;
+  /** `--subject`: the manifest the pushed one refers to. */
+  subject?: Descriptor;
 }
 
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/;
@@ -162,6 +164,9 @@ export async function pushPlanned(
     case "tree":
       return undefined;
     case "platforms":
+      if (common.subject) {
+        throw new UsageError("--subject applies to artifact and tree pushes, not --platform");
+      }
       return await pushPlatforms(target, {
         ...common,
         trees: plan.trees,
@@ -181,6 +186,7 @@ export async function pushPlanned(
         compressionWorkers: common.compressionWorkers,
         concurrency: common.concurrency,
         onWarning: common.onWarning,
+        subject: common.subject,
       });
   }
 }
@@ -250,7 +256,8 @@ export async function readAnnotationFile(path: string): Promise<Record<string, A
   return out;
 }
 
-function mediaTypeOption(value: string): string {
+/** Commander parser: a valid media type, else InvalidArgumentError. */
+export function mediaTypeOption(value: string): string {
   if (!MEDIA_TYPE.test(value)) {
     throw new InvalidArgumentError("expected a media type (type/subtype)");
   }

@@ -100,6 +100,8 @@ export interface Description {
   artifactType: string | null;
   /** The manifest's or index's annotations. */
   annotations: Annotations;
+  /** How many manifests refer to this one (OCI 1.1 subject), by artifactType; set by `describe`. */
+  referrers?: { count: number; types: Record<string, number> };
   /** Entries of an index; empty for a single manifest. */
   platforms: PlatformEntry[];
   /**

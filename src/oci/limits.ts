@@ -25,4 +25,10 @@ export const LIMITS = {
   indexDepth: 4,
   /** Most distinct manifests and blobs one `copy` walks (a hostile index can fan out without end). */
   copyNodes: 10_000,
+  /** Most referrers listed for one subject (API pages and the fallback index together). */
+  referrers: 4096,
+  /** Most pages of a Referrers API answer followed through `Link`. */
+  referrersPages: 64,
+  /** Deepest `referrers --depth` (referrers of referrers of ...). */
+  referrersDepth: 8,
 } as const;

@@ -67,6 +67,8 @@ export function imageConfig(diffIds: Digest[], platform?: Platform): Document {
 export interface ManifestOptions {
   annotations?: Annotations;
   artifactType?: string;
+  /** The manifest this one refers to (OCI 1.1 `subject`: a signature, an SBOM). */
+  subject?: Descriptor;
 }
 
 /** An OCI image manifest; tool annotations are always added. */
@@ -85,11 +87,13 @@ export function imageManifest(
         mediaType,
         artifactType: options.artifactType,
         ...rest,
+        ...(options.subject ? { subject: options.subject } : {}),
         annotations: { ...options.annotations, ...toolAnnotations() },
       },
       OCI.manifest,
     );
   }
+  if (options.subject) manifest.subject = options.subject;
   manifest.annotations = { ...options.annotations, ...toolAnnotations() };
   return toDocument(manifest, OCI.manifest);
 }

@@ -65,6 +65,8 @@ export interface PushArtifactOptions extends Omit<LayerPushOptions, "compression
   annotations?: Annotations;
   /** Annotations per layer title, plus `$config` (oras annotation-file keys). */
   fileAnnotations?: Record<string, Annotations>;
+  /** The manifest this artifact refers to (`push --subject`). */
+  subject?: Descriptor;
 }
 
 /** What an artifact push stored. */
@@ -209,6 +211,7 @@ export async function pushArtifact(
     const manifest = imageManifest(config.descriptor, layers, {
       annotations: options.annotations,
       artifactType,
+      subject: options.subject,
     });
     await target.pushManifest(manifest.descriptor, manifest.bytes, options.tag);
     return { descriptor: manifest.descriptor, config: config.descriptor, layers, blobs };

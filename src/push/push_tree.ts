@@ -28,6 +28,8 @@ export interface PushTreeOptions extends LayerPushOptions {
   inputs: string[];
   /** Annotations of the manifest. */
   annotations?: Annotations;
+  /** The manifest this tree refers to (`push --subject`). */
+  subject?: Descriptor;
 }
 
 /** What a push stored. */
@@ -91,6 +93,7 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
     const config = imageConfig([layer.diffId]);
     const manifest = imageManifest(config.descriptor, [layer.descriptor], {
       annotations: options.annotations,
+      subject: options.subject,
     });
     const blobs = await uploadBlobs(target, [
       {

@@ -29,6 +29,10 @@ export function describeText(reference: string, d: Description): string {
     lines.push(`${i === 0 ? "  because    " : "             "}${e(line)}`);
   }
   if (d.artifactType) lines.push(`Artifact:    ${e(d.artifactType)}`);
+  if (d.referrers) {
+    const types = Object.entries(d.referrers.types).map(([t, n]) => `${e(t)} ${n}`).join(", ");
+    lines.push(`Referrers:   ${d.referrers.count}${types ? ` (${types})` : ""}`);
+  }
   annotationLines(lines, d.annotations, "");
   if (d.platforms.length) {
     lines.push("Platforms:");
