@@ -106,6 +106,54 @@ export interface Target {
   close?(): void | Promise<void>;
 }
 
+/** The operations of a {@link Target} that {@link delegateTarget} lets a wrapper replace. */
+export type TargetOverrides = Partial<
+  Pick<Target, "resolve" | "fetchManifest" | "fetchBlob" | "exists" | "pushBlob" | "pushManifest">
+>;
+
+/**
+ * A Target that forwards every call to `target` except the ones in
+ * `overrides`. Calls stay bound to `target` (registry targets keep private
+ * state, so `this` must not change), and `name`, `location` and `local` are
+ * read live.
+ *
+ * @example
+ * ```ts
+ * import { delegateTarget } from "./target.ts";
+ * import { OciLayout } from "./layout/oci_layout.ts";
+ * const layout = await OciLayout.open(await Deno.makeTempDir(), { create: true });
+ * let asked = 0;
+ * const counted = delegateTarget(layout, {
+ *   exists: (d) => (asked++, layout.exists(d)),
+ * });
+ * console.assert(counted.name === layout.name);
+ * ```
+ */
+export function delegateTarget(target: Target, overrides: TargetOverrides): Target {
+  return {
+    get name() {
+      return target.name;
+    },
+    get location() {
+      return target.location;
+    },
+    get local() {
+      return target.local;
+    },
+    resolve: (tagOrDigest) => target.resolve(tagOrDigest),
+    fetchManifest: (descriptor) => target.fetchManifest(descriptor),
+    fetchBlob: (descriptor) => target.fetchBlob(descriptor),
+    exists: (descriptor) => target.exists(descriptor),
+    pushBlob: (descriptor, source) => target.pushBlob(descriptor, source),
+    pushManifest: (descriptor, bytes, tag, options) =>
+      target.pushManifest(descriptor, bytes, tag, options),
+    tag: (descriptor, tag) => target.tag(descriptor, tag),
+    listTags: () => target.listTags(),
+    close: () => target.close?.(),
+    ...overrides,
+  };
+}
+
 /**
  * A BlobSource over bytes held in memory (manifests, configs, small files).
  *

@@ -9,7 +9,7 @@
  */
 
 import { observeBytes } from "../byte_streams.ts";
-import type { Target } from "../target.ts";
+import { delegateTarget, type Target } from "../target.ts";
 import { cacheSettings } from "./settings.ts";
 import { type CacheWriter, ContentStore, CorruptCacheEntryError } from "./content_store.ts";
 import type { Descriptor } from "../oci/types.ts";
@@ -115,7 +115,7 @@ export class CacheSession {
       if (cached) return cached;
       return this.#filling(descriptor, await target.fetchBlob(descriptor));
     };
-    return delegate(target, fetchBlob);
+    return delegateTarget(target, { fetchBlob });
   }
 
   /** `stream` (a download), written into the store on the way; write trouble only warns. */
@@ -149,29 +149,4 @@ export class CacheSession {
       },
     });
   }
-}
-
-function delegate(target: Target, fetchBlob: Target["fetchBlob"]): Target {
-  // Explicit delegation: registry targets keep #private state, so `this` must stay `target`.
-  return {
-    get name() {
-      return target.name;
-    },
-    get location() {
-      return target.location;
-    },
-    get local() {
-      return target.local;
-    },
-    resolve: (tagOrDigest) => target.resolve(tagOrDigest),
-    fetchManifest: (descriptor) => target.fetchManifest(descriptor),
-    fetchBlob,
-    exists: (descriptor) => target.exists(descriptor),
-    pushBlob: (descriptor, source) => target.pushBlob(descriptor, source),
-    pushManifest: (descriptor, bytes, tag, options) =>
-      target.pushManifest(descriptor, bytes, tag, options),
-    tag: (descriptor, tag) => target.tag(descriptor, tag),
-    listTags: () => target.listTags(),
-    close: () => target.close?.(),
-  };
 }

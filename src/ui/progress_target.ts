@@ -6,7 +6,7 @@
  */
 
 import type { Descriptor } from "../oci/types.ts";
-import type { BlobSource, Target } from "../target.ts";
+import { type BlobSource, delegateTarget, type Target } from "../target.ts";
 import { observeBytes } from "../byte_streams.ts";
 import { countBytes, NO_PROGRESS, type Progress } from "./progress.ts";
 
@@ -34,18 +34,7 @@ export function withProgress(target: Target, progress: Progress): Target {
   // in JavaScript, which costs an upload its zero-copy path (a file body is
   // sent by Deno's fetch straight from the file) and up to ~64 MiB of chunks.
   if (progress === NO_PROGRESS) return target;
-  return {
-    get name() {
-      return target.name;
-    },
-    get location() {
-      return target.location;
-    },
-    get local() {
-      return target.local;
-    },
-    resolve: (tagOrDigest) => target.resolve(tagOrDigest),
-    fetchManifest: (descriptor) => target.fetchManifest(descriptor),
+  return delegateTarget(target, {
     async fetchBlob(descriptor) {
       const task = progress.task(label(descriptor), descriptor.size);
       const stream = await target.fetchBlob(descriptor);
@@ -83,10 +72,5 @@ export function withProgress(target: Target, progress: Progress): Target {
       await target.pushBlob(descriptor, counted);
       task.done();
     },
-    pushManifest: (descriptor, bytes, tag, options) =>
-      target.pushManifest(descriptor, bytes, tag, options),
-    tag: (descriptor, tag) => target.tag(descriptor, tag),
-    listTags: () => target.listTags(),
-    close: () => target.close?.(),
-  };
+  });
 }
