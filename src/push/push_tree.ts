@@ -70,8 +70,7 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   // under 64 KiB do not count: packing them is bound by open/read on this
   // thread, so a second worker only costs memory (100 000 files of 1 KiB:
   // 1 worker 178 MiB and faster than 2 workers at 219 MiB).
-  let bytes = 0;
-  for (const entry of entries) if (entry.size >= 64 * 1024) bytes += entry.size;
+  const bytes = entries.fileBytes(64 * 1024);
   const pool = new CompressorPool(
     workersForBytes(bytes, options.compressionWorkers ?? defaultCompressionWorkers()),
   );
