@@ -71,9 +71,11 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   // thread, so a second worker only costs memory (100 000 files of 1 KiB:
   // 1 worker 178 MiB and faster than 2 workers at 219 MiB).
   const bytes = entries.fileBytes(64 * 1024);
-  const pool = new CompressorPool(
-    workersForBytes(bytes, options.compressionWorkers ?? defaultCompressionWorkers()),
-  );
+  // A tree of only such small files gets no worker at all: its blocks are
+  // compressed on this thread between reads. A worker isolate is ~18 MiB of RSS, and at
+  // 100 000 files of 1 KiB it took a push from 97 to 115 MiB for the same time.
+  const ceiling = options.compressionWorkers ?? defaultCompressionWorkers();
+  const pool = new CompressorPool(bytes === 0 ? 0 : workersForBytes(bytes, ceiling));
   try {
     const packing = packingProgress(options.progress, entries);
     const layer: StagedLayer = await buildTarLayer(entries, {
