@@ -164,3 +164,21 @@ Deno.test("the bundled CLI compresses on workers and pushes the same digest as t
   }
   assert.equal(digests[0], digests[1]);
 });
+
+Deno.test("pushTree compresses a tree of only small files without workers, to the same digest", async () => {
+  await using dir = await tempDir();
+  const src = join(dir.path, "src");
+  await Deno.mkdir(src);
+  for (let i = 0; i < 50; i++) await Deno.writeFile(join(src, `f${i}`), mixedData(60 * 1024, i));
+  const layout = await OciLayout.open(join(dir.path, "store"), { create: true });
+  const small = await pushTree(layout, { inputs: [src], tag: "small", compressionWorkers: 2 });
+  assert.equal(small.compression.workersStarted, 0);
+  assert.equal(small.compression.blocksInWorkers, 0);
+  // One file of 64 KiB is enough to start a worker; the other bytes are unchanged.
+  await Deno.writeFile(join(src, "big"), mixedData(64 * 1024, 99));
+  const big = await pushTree(layout, { inputs: [src], tag: "big", compressionWorkers: 2 });
+  assert.ok(big.compression.blocksInWorkers > 0, JSON.stringify(big.compression));
+  await Deno.remove(join(src, "big"));
+  const again = await pushTree(layout, { inputs: [src], tag: "again", compressionWorkers: 0 });
+  assert.equal(again.descriptor.digest, small.descriptor.digest);
+});

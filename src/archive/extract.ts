@@ -111,6 +111,7 @@ export class TreeWriter {
   #fileMode: number | undefined;
   #warnedAbsolute = false;
   #droppedSpecialBits = 0;
+  #leaves: { layer: number; file: Node; symlink: Node } | undefined;
 
   constructor(root: string, options: ExtractOptions = {}) {
     this.#root = root.length > 1 ? root.replace(/\/+$/, "") : root;
@@ -230,7 +231,7 @@ export class TreeWriter {
           );
         }
         Deno.symlinkSync(header.linkname, abs);
-        parent.children!.set(name, { kind: "symlink", layer: this.#layer });
+        parent.children!.set(name, this.#leaf("symlink"));
         return;
       case "hardlink": {
         const targetParts = this.#cleanPath(header.linkname, "hard link targets");
@@ -243,14 +244,14 @@ export class TreeWriter {
           );
         }
         Deno.linkSync(join(this.#root, ...targetParts), abs);
-        parent.children!.set(name, { kind: "file", layer: this.#layer });
+        parent.children!.set(name, this.#leaf("file"));
         return;
       }
       case "file":
         // Created when its content arrives: most files come in one piece and
         // take a single call (open, write, close) instead of four.
         this.#pending = { abs, mode: this.#mode(header.mode, "file"), size: header.size };
-        parent.children!.set(name, { kind: "file", layer: this.#layer });
+        parent.children!.set(name, this.#leaf("file"));
         return;
     }
   }
@@ -351,6 +352,23 @@ export class TreeWriter {
       parts.push(part);
     }
     return parts;
+  }
+
+  /**
+   * The node of a file or symlink written by this layer. Leaves are never
+   * changed, so all of one layer's share one object: at 100 000 files the
+   * tree then holds names and directories, not an object per file.
+   */
+  #leaf(kind: "file" | "symlink"): Node {
+    let leaves = this.#leaves;
+    if (leaves?.layer !== this.#layer) {
+      leaves = this.#leaves = {
+        layer: this.#layer,
+        file: Object.freeze({ kind: "file", layer: this.#layer }),
+        symlink: Object.freeze({ kind: "symlink", layer: this.#layer }),
+      };
+    }
+    return leaves[kind];
   }
 
   /** The directory node that will hold `parts`, creating missing directories. */

@@ -14,7 +14,7 @@ import type { Descriptor } from "../oci/types.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { type BlockCompressor, compressStream } from "./compress.ts";
 import { PACK_CHUNK, packTar } from "./tar_pack.ts";
-import type { TreeEntry } from "./walk.ts";
+import type { TreeEntry } from "./tree_list.ts";
 
 /** A layer blob written to a staging file. */
 export interface StagedLayer {
@@ -57,7 +57,7 @@ export interface BuildLayerOptions {
  * ```
  */
 export async function buildTarLayer(
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   options: BuildLayerOptions,
 ): Promise<StagedLayer> {
   const diffHash = createHash("sha256");

@@ -57,6 +57,9 @@ export interface TarWriteEntry {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits
+// Made once: a push encodes a header per file, and each fresh buffer is garbage to collect.
+const USTAR_MAGIC = encoder.encode("ustar\u000000");
+const NO_BYTES = new Uint8Array(0);
 
 const TYPEFLAG_OF: Record<TarWriteEntry["type"], string> = {
   file: "0",
@@ -78,7 +81,7 @@ const TYPEFLAG_OF: Record<TarWriteEntry["type"], string> = {
  */
 export function encodeHeader(entry: TarWriteEntry): Uint8Array<ArrayBuffer> {
   const nameBytes = encoder.encode(entry.name);
-  const linkBytes = encoder.encode(entry.linkname ?? "");
+  const linkBytes = entry.linkname ? encoder.encode(entry.linkname) : NO_BYTES;
   const pax: [string, string][] = [];
   let split = splitUstarName(nameBytes);
   if (!split) {
@@ -97,7 +100,7 @@ export function encodeHeader(entry: TarWriteEntry): Uint8Array<ArrayBuffer> {
   writeOctal(ustar, 136, 12, 0);
   ustar[156] = TYPEFLAG_OF[entry.type].charCodeAt(0);
   ustar.set(linkBytes.subarray(0, 100), 157);
-  ustar.set(encoder.encode("ustar\u000000"), 257);
+  ustar.set(USTAR_MAGIC, 257);
   writeOctal(ustar, 329, 8, 0);
   writeOctal(ustar, 337, 8, 0);
   ustar.set(split.prefix, 345);
@@ -115,7 +118,7 @@ export function encodeHeader(entry: TarWriteEntry): Uint8Array<ArrayBuffer> {
   writeOctal(paxHeader, 124, 12, records.byteLength);
   writeOctal(paxHeader, 136, 12, 0);
   paxHeader[156] = "x".charCodeAt(0);
-  paxHeader.set(encoder.encode("ustar\u000000"), 257);
+  paxHeader.set(USTAR_MAGIC, 257);
   writeOctal(paxHeader, 329, 8, 0);
   writeOctal(paxHeader, 337, 8, 0);
   writeChecksum(paxHeader);

@@ -9,7 +9,7 @@
 import { ArtifactError } from "../errors.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import { BLOCK, encodeHeader } from "./tar_header.ts";
-import type { TreeEntry } from "./walk.ts";
+import type { TreeEntry } from "./tree_list.ts";
 
 /** Size of the chunks the packer yields. */
 export const PACK_CHUNK = 1024 * 1024;
@@ -39,13 +39,15 @@ export interface PackOptions {
  * ```
  */
 export async function* packTar(
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   options: PackOptions = {},
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
   const pool = options.buffers?.size === PACK_CHUNK ? options.buffers : undefined;
   const fresh = () => pool ? pool.take() : new Uint8Array(PACK_CHUNK);
   let buffer = fresh();
   let fill = 0;
+  // Small files are read here, then copied into the output: one buffer for all of them.
+  const scratch = new Uint8Array(SMALL_FILE + 1);
 
   for (const entry of entries) {
     const header = encodeHeader({
@@ -55,7 +57,7 @@ export async function* packTar(
       size: entry.type === "file" ? entry.size : 0,
       linkname: entry.linkTarget,
     });
-    for (const piece of [header, ...smallContent(entry)]) {
+    for (const piece of [header, smallContent(entry, scratch)]) {
       let offset = 0;
       while (offset < piece.byteLength) {
         const take = Math.min(piece.byteLength - offset, PACK_CHUNK - fill);
@@ -118,6 +120,8 @@ export async function* packTar(
   if (fill > 0) yield buffer.subarray(0, fill);
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Files up to this size are read whole, in one call (open, read, close). */
 const SMALL_FILE = 64 * 1024;
 
@@ -125,12 +129,12 @@ const SMALL_FILE = 64 * 1024;
  * The content of a small regular file, read in one call: per-file cost is
  * what dominates trees of many small files. Empty for everything else.
  */
-function smallContent(entry: TreeEntry): Uint8Array[] {
-  if (entry.type !== "file" || entry.size === 0 || entry.size > SMALL_FILE) return [];
+function smallContent(entry: TreeEntry, scratch: Uint8Array): Uint8Array {
+  if (entry.type !== "file" || entry.size === 0 || entry.size > SMALL_FILE) return EMPTY;
   const file = openForPack(entry);
   try {
     // One byte more than listed tells a file that grew from one that did not.
-    const data = new Uint8Array(entry.size + 1);
+    const data = scratch.subarray(0, entry.size + 1);
     let fill = 0;
     while (fill < data.byteLength) {
       const n = file.readSync(data.subarray(fill));
@@ -138,7 +142,7 @@ function smallContent(entry: TreeEntry): Uint8Array[] {
       fill += n;
     }
     if (fill !== entry.size) throw changed(entry.source, fill < entry.size ? "shrank" : "grew");
-    return [data.subarray(0, entry.size)];
+    return data.subarray(0, entry.size);
   } catch (e) {
     if (e instanceof ArtifactError) throw e;
     throw new ArtifactError(`cannot read ${entry.source}: ${(e as Error).message}`, { cause: e });

@@ -6,30 +6,13 @@
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { isReservedName, reservedNameMessage } from "./reserved_names.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { compileGlob, type Glob, matchesAny } from "./glob.ts";
+import { TreeList } from "./tree_list.ts";
 
-/** One file, directory or symlink to put in a layer. */
-export interface TreeEntry {
-  /** Root-relative POSIX path without `./` or trailing `/`. */
-  path: string;
-  type: "file" | "directory" | "symlink";
-  /** Permission bits (including setuid/setgid/sticky). */
-  mode: number;
-  /** Bytes of a regular file; 0 otherwise. */
-  size: number;
-  linkTarget?: string;
-  /** Where the entry is on disk. */
-  source: string;
-  /**
-   * Device and inode of a regular file as the walk saw it: the packer reads
-   * the file later and refuses it when what it opened is another file (a
-   * name swapped for a link to something outside the tree in between).
-   */
-  identity?: { dev: number; ino: number };
-}
+export type { TreeEntry } from "./tree_list.ts";
 
 /** Options for {@link collectTree}. */
 export interface CollectOptions {
@@ -47,31 +30,26 @@ const WHITEOUT_PREFIX = ".wh.";
 /**
  * List the entries of the given inputs. A directory input contributes its
  * contents at the root of the layer; a file input contributes itself under
- * its base name (as `imgpkg push -f` does).
+ * its base name (as `imgpkg push -f` does). Directories given twice (two
+ * inputs with the same subdirectory) merge; any other name given twice is an
+ * error. The list is in tar order: {@link comparePaths} order, which is the
+ * walk's own order when each directory's names are sorted before descending,
+ * so no list of all paths is ever sorted or held.
  *
  * @example
  * ```ts
  * import { collectTree } from "./walk.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "a");
- * console.assert(collectTree([dir])[0].path === "a.txt");
+ * console.assert(collectTree([dir]).at(0).path === "a.txt");
  * ```
  */
-export function collectTree(inputs: readonly string[], options: CollectOptions = {}): TreeEntry[] {
+export function collectTree(inputs: readonly string[], options: CollectOptions = {}): TreeList {
   if (inputs.length === 0) throw new UsageError("nothing to push: give a directory or file");
   const excludes: Glob[] = (options.exclude ?? []).map(compileGlob);
   if (!options.includeGit) excludes.push(compileGlob(".git"));
-  const byPath = new Map<string, TreeEntry>();
-  const add = (entry: TreeEntry) => {
-    const existing = byPath.get(entry.path);
-    if (existing) {
-      if (existing.type === "directory" && entry.type === "directory") return;
-      throw new UsageError(
-        `${entry.path} is given twice (from ${existing.source} and ${entry.source})`,
-      );
-    }
-    byPath.set(entry.path, entry);
-  };
+  const list = new TreeList();
+  const rootChildren = new Map<string, Child>();
   for (const input of inputs) {
     let info: Deno.FileInfo;
     try {
@@ -81,79 +59,145 @@ export function collectTree(inputs: readonly string[], options: CollectOptions =
       throw e;
     }
     if (info.isDirectory) {
-      walkDirectory(resolve(input), "", excludes, add, options.onWarning);
+      readLevel(list, resolve(input), "", rootChildren, excludes, options.onWarning);
     } else if (info.isFile) {
-      const name = basename(resolve(input));
+      const source = resolve(input);
+      const name = basename(source);
       if (isReservedName(name)) {
         throw new UsageError(reservedNameMessage(name).replace(/^refusing /, "cannot push "));
       }
-      if (!matchesAny(excludes, name, false)) add(fileEntry(name, resolve(input), info));
+      if (matchesAny(excludes, name, false)) continue;
+      addChild(
+        rootChildren,
+        name,
+        fileChild(name, source, list.addSourceDir(dirname(source)), info),
+      );
     } else {
       throw new UsageError(`${input} is not a regular file or directory`);
     }
   }
-  return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
+  // Depth first, each directory's names sorted: that is comparePaths order.
+  const stack: { children: Child[]; next: number; row: number; path: string }[] = [
+    { children: sortedChildren(rootChildren), next: 0, row: -1, path: "" },
+  ];
+  while (stack.length) {
+    const level = stack[stack.length - 1];
+    if (level.next === level.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = level.children[level.next++];
+    const row = list.add({ ...child, parent: level.row });
+    if (child.type !== "directory") continue;
+    const path = level.path ? `${level.path}/${child.name}` : child.name;
+    const children = new Map<string, Child>();
+    for (const dir of child.dirs!) {
+      readLevel(list, dir, path, children, excludes, options.onWarning);
+    }
+    stack.push({ children: sortedChildren(children), next: 0, row, path });
+  }
+  return list;
 }
 
-function walkDirectory(
-  root: string,
-  prefix: string,
+/** One name of a directory being listed (or of the root), before it is added. */
+interface Child {
+  name: string;
+  type: "file" | "directory" | "symlink";
+  mode: number;
+  size: number;
+  source: string;
+  sourceDir: number;
+  linkTarget?: string;
+  dev?: number | null;
+  ino?: number | null;
+  /** Of a directory: where its contents are on disk (more than one when inputs merge). */
+  dirs?: string[];
+}
+
+function sortedChildren(children: Map<string, Child>): Child[] {
+  // Plain string comparison is UTF-16 code units, as comparePaths compares.
+  return [...children.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+function addChild(children: Map<string, Child>, path: string, child: Child): void {
+  const existing = children.get(child.name);
+  if (!existing) {
+    children.set(child.name, child);
+  } else if (existing.type === "directory" && child.type === "directory") {
+    existing.dirs!.push(...child.dirs!);
+  } else {
+    throw new UsageError(`${path} is given twice (from ${existing.source} and ${child.source})`);
+  }
+}
+
+/** Add the names of the directory `absDir` (at `relDir` in the layer) to `children`. */
+function readLevel(
+  list: TreeList,
+  absDir: string,
+  relDir: string,
+  children: Map<string, Child>,
   excludes: Glob[],
-  add: (entry: TreeEntry) => void,
   onWarning?: (message: string) => void,
 ): void {
-  const stack: string[] = [prefix];
-  while (stack.length) {
-    const relDir = stack.pop()!;
-    const absDir = relDir ? join(root, relDir) : root;
-    for (const dirent of Deno.readDirSync(absDir)) {
-      const path = relDir ? `${relDir}/${dirent.name}` : dirent.name;
-      // absDir is resolved and a name has no "/": no need for join's normalizing garbage.
-      const source = absDir === "/" ? `/${dirent.name}` : `${absDir}/${dirent.name}`;
-      if (dirent.name.startsWith(WHITEOUT_PREFIX)) {
-        throw new UsageError(
-          `${source}: names starting with ".wh." are reserved for OCI whiteouts and cannot be pushed`,
-        );
-      }
-      if (matchesAny(excludes, path, dirent.isDirectory)) continue;
-      if (dirent.name.includes("\uFFFD")) refuseUndecodableName(absDir, dirent.name);
-      if (isReservedName(dirent.name)) {
-        throw new UsageError(
-          `${source}: ${reservedNameMessage(path).replace(/^refusing /, "cannot push ")}`,
-        );
-      }
-      const info = Deno.lstatSync(source);
-      if (info.isDirectory) {
-        add({ path, type: "directory", mode: info.mode! & 0o7777, size: 0, source });
-        stack.push(path);
-      } else if (info.isFile) {
-        add(fileEntry(path, source, info));
-      } else if (info.isSymlink) {
-        add({
-          path,
-          type: "symlink",
-          mode: 0o777,
-          size: 0,
-          linkTarget: Deno.readLinkSync(source),
-          source,
-        });
-      } else {
-        onWarning?.(`skipping ${source}: not a regular file, directory or symlink`);
-      }
+  const sourceDir = list.addSourceDir(absDir);
+  for (const dirent of Deno.readDirSync(absDir)) {
+    const name = dirent.name;
+    const path = relDir ? `${relDir}/${name}` : name;
+    // absDir is resolved and a name has no "/": no need for join's normalizing garbage.
+    const source = absDir === "/" ? `/${name}` : `${absDir}/${name}`;
+    if (name.startsWith(WHITEOUT_PREFIX)) {
+      throw new UsageError(
+        `${source}: names starting with ".wh." are reserved for OCI whiteouts and cannot be pushed`,
+      );
+    }
+    if (matchesAny(excludes, path, dirent.isDirectory)) continue;
+    if (name.includes("\uFFFD")) refuseUndecodableName(absDir, name);
+    if (isReservedName(name)) {
+      throw new UsageError(
+        `${source}: ${reservedNameMessage(path).replace(/^refusing /, "cannot push ")}`,
+      );
+    }
+    const info = Deno.lstatSync(source);
+    if (info.isDirectory) {
+      const mode = info.mode! & 0o7777;
+      addChild(children, path, {
+        name,
+        type: "directory",
+        mode,
+        size: 0,
+        source,
+        sourceDir,
+        dirs: [source],
+      });
+    } else if (info.isFile) {
+      addChild(children, path, fileChild(name, source, sourceDir, info));
+    } else if (info.isSymlink) {
+      addChild(children, path, {
+        name,
+        type: "symlink",
+        mode: 0o777,
+        size: 0,
+        linkTarget: Deno.readLinkSync(source),
+        source,
+        sourceDir,
+      });
+    } else {
+      onWarning?.(`skipping ${source}: not a regular file, directory or symlink`);
     }
   }
 }
 
-function fileEntry(path: string, source: string, info: Deno.FileInfo): TreeEntry {
-  const entry: TreeEntry = {
-    path,
+function fileChild(name: string, source: string, sourceDir: number, info: Deno.FileInfo): Child {
+  return {
+    name,
     type: "file",
     mode: info.mode! & 0o7777,
     size: info.size,
     source,
+    sourceDir,
+    dev: info.dev,
+    ino: info.ino,
   };
-  if (info.ino !== null && info.dev !== null) entry.identity = { dev: info.dev, ino: info.ino };
-  return entry;
 }
 
 /**

@@ -5,17 +5,10 @@
  * @module
  */
 
-import type { TreeEntry } from "../archive/walk.ts";
+import type { TreeEntry } from "../archive/tree_list.ts";
 import type { Progress } from "../ui/progress.ts";
 
 const BLOCK = 512;
-
-/** Tar bytes `entries` will take, without the PAX records long names need. */
-export function estimatedTarSize(entries: readonly TreeEntry[]): number {
-  let total = 2 * BLOCK;
-  for (const entry of entries) total += BLOCK + Math.ceil(entry.size / BLOCK) * BLOCK;
-  return total;
-}
 
 /** The callbacks {@link packingProgress} gives a layer build. */
 export interface PackingProgress {
@@ -25,7 +18,8 @@ export interface PackingProgress {
 }
 
 /**
- * A progress task "packing N files" for `entries`.
+ * A progress task "packing N files" for `entries` (iterated once here, for
+ * the count and the tar bytes they take without the PAX records long names need).
  *
  * @example
  * ```ts
@@ -38,11 +32,15 @@ export interface PackingProgress {
  */
 export function packingProgress(
   progress: Progress | undefined,
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   what = "",
 ): PackingProgress {
-  const files = entries.filter((e) => e.type === "file").length;
-  const total = estimatedTarSize(entries);
+  let files = 0;
+  let total = 2 * BLOCK;
+  for (const entry of entries) {
+    if (entry.type === "file") files++;
+    total += BLOCK + Math.ceil(entry.size / BLOCK) * BLOCK;
+  }
   const task = progress?.task(`packing ${files} files${what ? ` of ${what}` : ""}`, total);
   let counted = 0;
   return {

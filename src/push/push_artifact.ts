@@ -141,20 +141,25 @@ export async function pushArtifact(
       let descriptor: Descriptor;
       let source: BlobSource;
       if (info.isDirectory) {
-        const entries: TreeEntry[] = [
-          {
-            path: title,
-            type: "directory",
-            mode: info.mode! & 0o7777,
-            size: 0,
-            source: input.path,
+        const top: TreeEntry = {
+          path: title,
+          type: "directory",
+          mode: info.mode! & 0o7777,
+          size: 0,
+          source: input.path,
+        };
+        const tree = collectTree([input.path], {
+          exclude: options.exclude,
+          includeGit: options.includeGit,
+          onWarning: options.onWarning,
+        });
+        // The tree under `title/`, made one entry at a time (never a second list).
+        const entries: Iterable<TreeEntry> = {
+          *[Symbol.iterator]() {
+            yield top;
+            for (const e of tree) yield { ...e, path: `${title}/${e.path}` };
           },
-          ...collectTree([input.path], {
-            exclude: options.exclude,
-            includeGit: options.includeGit,
-            onWarning: options.onWarning,
-          }).map((e) => ({ ...e, path: `${title}/${e.path}` })),
-        ];
+        };
         const packing = packingProgress(options.progress, entries, title);
         const layer = await buildTarLayer(entries, {
           compression: "gzip",

@@ -72,11 +72,12 @@ export async function pushTree(target: Target, options: PushTreeOptions): Promis
   // under 64 KiB do not count: packing them is bound by open/read on this
   // thread, so a second worker only costs memory (100 000 files of 1 KiB:
   // 1 worker 178 MiB and faster than 2 workers at 219 MiB).
-  let bytes = 0;
-  for (const entry of entries) if (entry.size >= 64 * 1024) bytes += entry.size;
-  const pool = new CompressorPool(
-    workersForBytes(bytes, options.compressionWorkers ?? defaultCompressionWorkers()),
-  );
+  const bytes = entries.fileBytes(64 * 1024);
+  // A tree of only such small files gets no worker at all: its blocks are
+  // compressed on this thread between reads. A worker isolate is ~18 MiB of RSS, and at
+  // 100 000 files of 1 KiB it took a push from 97 to 115 MiB for the same time.
+  const ceiling = options.compressionWorkers ?? defaultCompressionWorkers();
+  const pool = new CompressorPool(bytes === 0 ? 0 : workersForBytes(bytes, ceiling));
   try {
     const packing = packingProgress(options.progress, entries);
     const layer: StagedLayer = await buildTarLayer(entries, {
