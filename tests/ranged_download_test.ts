@@ -119,7 +119,12 @@ Deno.test("a Range part with other bytes fails the pull (exit 5); a dropped part
     skip: 4,
     fault: { kind: "drop-response", afterBytes: 1000 },
   });
+  proxy.seen.length = 0;
   const resumed = await runCli(["pull", ref, "-o", "out", "--plain-http"], { cwd: dir.path, env });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+  // The dropped part is asked again from the byte it had reached, not from its start.
+  const starts = blobGets(proxy.seen).map((r) => Number(/bytes=(\d+)-/.exec(r.headers.range)![1]));
+  assert.equal(starts.length, Math.ceil(SIZE / PART) + 1, String(starts));
+  assert.ok(starts.some((s) => s % PART !== 0), `no part resumed mid-way: ${starts}`);
 });
