@@ -7,42 +7,24 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { isolatedEnv, runCli } from "./support/cli.ts";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
+import { runCli } from "./support/cli.ts";
+import { startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
+import { blobGets, cacheEnv, randomBytes } from "./support/cache.ts";
 import { buildTarGz } from "./support/tar_builder.ts";
 
 const TYPE = "application/vnd.example.cache.v1";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** GETs of blobs the registry answered after `from`. */
-async function blobGets(registry: TestRegistry, from: number): Promise<string[]> {
-  const lines = await registry.settledRequests();
-  return lines.slice(from).filter((l) => /^GET \/v2\/[^ ]+\/blobs\/sha256:/.test(l));
-}
-
-function random(size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out;
-}
-
 function warnings(stderr: string): string[] {
   return stderr.split("\n").filter((l) => l.startsWith("warning:"));
-}
-
-function cacheEnv(dir: string): Record<string, string> {
-  return isolatedEnv(dir, {
-    ARTIFACT_CLI_CACHE_DIR: join(dir, "cache"),
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
 }
 
 /** A directory of `count` random files of `size` bytes each. */
 async function randomTree(dir: string, count: number, size: number): Promise<string> {
   await Deno.mkdir(join(dir, "sub"), { recursive: true });
   for (let i = 0; i < count; i++) {
-    await Deno.writeFile(join(dir, i % 2 ? "sub" : ".", `f${i}.bin`), random(size));
+    await Deno.writeFile(join(dir, i % 2 ? "sub" : ".", `f${i}.bin`), randomBytes(size));
   }
   return dir;
 }

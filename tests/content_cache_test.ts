@@ -1,29 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli } from "./support/cli.ts";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
+import { startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
+import { blobGets, cacheEnv, randomBytes } from "./support/cache.ts";
 
-// The default cap is restored with an empty ARTIFACT_CLI_CACHE_MAX_BYTES: runCli sets 0 (off).
 const TYPE = "application/vnd.example.cache.v1";
-
-/** GETs of blobs the registry answered after `from` (0 of them means 0 blob bytes downloaded). */
-async function blobGets(registry: TestRegistry, from: number): Promise<string[]> {
-  const lines = await registry.settledRequests();
-  return lines.slice(from).filter((l) => /^GET \/v2\/[^ ]+\/blobs\/sha256:/.test(l));
-}
-
-function random(size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out;
-}
 
 async function setup(dir: string) {
   const files = join(dir, "files");
   await Deno.mkdir(files);
   for (const name of ["a.bin", "b.bin", "c.bin"]) {
-    await Deno.writeFile(join(files, name), random(200_000));
+    await Deno.writeFile(join(files, name), randomBytes(200_000));
   }
   return files;
 }
@@ -48,10 +36,7 @@ Deno.test("a second pull of unchanged content downloads 0 blob bytes; --no-cache
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, {
-    ARTIFACT_CLI_CACHE_DIR: cache,
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
+  const env = cacheEnv(dir.path);
   const files = await setup(dir.path);
   const ref = `${registry.host}/team/cached:v1`;
   await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
@@ -84,10 +69,7 @@ Deno.test("a second pull of unchanged content downloads 0 blob bytes; --no-cache
 Deno.test("an image sharing layers with an earlier pull downloads only the new layer", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
-  const env = isolatedEnv(dir.path, {
-    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
+  const env = cacheEnv(dir.path);
   const files = await setup(dir.path);
   await pushArtifact(env, `${registry.host}/team/shared:ab`, files, ["a.bin", "b.bin"]);
   await pushArtifact(env, `${registry.host}/team/shared:ac`, files, ["a.bin", "c.bin"]);
@@ -107,10 +89,7 @@ Deno.test("a corrupt cache entry is detected, removed with one warning, and down
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, {
-    ARTIFACT_CLI_CACHE_DIR: cache,
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
+  const env = cacheEnv(dir.path);
   const files = await setup(dir.path);
   const ref = `${registry.host}/team/corrupt:v1`;
   await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
@@ -165,10 +144,7 @@ Deno.test("cache info and prune: sizes, the cap evicts least recently used, --al
   await using dir = await tempDir();
   await using registry = await startRegistry();
   const cache = join(dir.path, "cache");
-  const env = isolatedEnv(dir.path, {
-    ARTIFACT_CLI_CACHE_DIR: cache,
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
+  const env = cacheEnv(dir.path);
   const files = await setup(dir.path);
   await pushArtifact(env, `${registry.host}/team/cap:a`, files, ["a.bin"]);
   await pushArtifact(env, `${registry.host}/team/cap:b`, files, ["b.bin"]);
@@ -210,10 +186,7 @@ Deno.test("cache info and prune: sizes, the cap evicts least recently used, --al
 Deno.test("copy from a registry reads blobs it downloaded before from the cache", async () => {
   await using dir = await tempDir();
   await using registry = await startRegistry();
-  const env = isolatedEnv(dir.path, {
-    ARTIFACT_CLI_CACHE_DIR: join(dir.path, "cache"),
-    ARTIFACT_CLI_CACHE_MAX_BYTES: "",
-  });
+  const env = cacheEnv(dir.path);
   const files = await setup(dir.path);
   const ref = `${registry.host}/team/copied:v1`;
   await pushArtifact(env, ref, files, ["a.bin", "b.bin"]);
