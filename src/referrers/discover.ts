@@ -8,10 +8,10 @@
  */
 
 import { NotFoundError, ParseError } from "../errors.ts";
-import type { Digest } from "../oci/digest.ts";
+import { type Digest, digestAlgorithm } from "../oci/digest.ts";
 import { LIMITS } from "../oci/limits.ts";
 import { OCI } from "../oci/media_types.ts";
-import { parseJsonObject } from "../oci/parse.ts";
+import { parseDescriptor, parseJsonObject } from "../oci/parse.ts";
 import type { Descriptor } from "../oci/types.ts";
 import { OciLayout } from "../layout/oci_layout.ts";
 import { readBodyCapped } from "../registry/bounded_body.ts";
@@ -195,18 +195,19 @@ function indexEntries(bytes: Uint8Array, what: string): Descriptor[] {
   if (doc.manifests.length > LIMITS.referrers) {
     throw new ParseError(`${what}: more than ${LIMITS.referrers} referrers`);
   }
-  const out: Descriptor[] = [];
-  for (const m of doc.manifests as unknown[]) {
-    const d = m as Record<string, unknown>;
-    if (
-      typeof d?.digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(d.digest) ||
-      typeof d.size !== "number" || typeof d.mediaType !== "string"
-    ) {
-      throw new ParseError(`${what}: an entry is not a valid descriptor`);
+  return (doc.manifests as unknown[]).map((m, i) => {
+    let descriptor: Descriptor;
+    try {
+      descriptor = parseDescriptor(m, `manifests[${i}]`);
+    } catch (e) {
+      throw new ParseError(`${what}: an entry is not a valid descriptor (${(e as Error).message})`);
     }
-    out.push(d as unknown as Descriptor);
-  }
-  return out;
+    // Referrers are manifests named by sha256 (their fallback tags are `sha256-<hex>`).
+    if (digestAlgorithm(descriptor.digest) !== "sha256") {
+      throw new ParseError(`${what}: an entry is not a valid descriptor (not sha256)`);
+    }
+    return descriptor;
+  });
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

@@ -203,8 +203,8 @@ export async function tryMount(
 /**
  * Upload a blob: monolithic PUT when small, else PATCH chunks that resume
  * after an interruption (see chunked_upload.ts); a registry refusing chunks
- * gets one streamed PATCH then PUT. A failure that cannot resume restarts the whole upload (bounded by the policy),
- * reopening the source. `location` is an upload the registry already opened.
+ * gets the whole blob streamed in one PUT. A failure that cannot resume
+ * restarts the whole upload (bounded by the policy), reopening the source. `location` is an upload the registry already opened.
  */
 export async function uploadBlob(
   context: UploadContext,
