@@ -38,7 +38,24 @@ export function cacheSettings(
   if (explicit !== undefined) {
     return { dir: explicit === "" || explicit === "off" ? undefined : explicit, maxBytes };
   }
-  if (env.XDG_CACHE_HOME) return { dir: join(env.XDG_CACHE_HOME, "artifact-cli"), maxBytes };
-  if (env.HOME) return { dir: join(env.HOME, ".cache", "artifact-cli"), maxBytes };
-  return { maxBytes };
+  const dir = defaultCacheDir(env);
+  return dir ? { dir, maxBytes } : { maxBytes };
+}
+
+/**
+ * artifact-cli's directory under the user's cache home: `$XDG_CACHE_HOME/artifact-cli`,
+ * else `~/.cache/artifact-cli`; undefined when neither variable is set.
+ *
+ * @example
+ * ```ts
+ * import { defaultCacheDir } from "./settings.ts";
+ * console.assert(defaultCacheDir({ HOME: "/home/me" }) === "/home/me/.cache/artifact-cli");
+ * ```
+ */
+export function defaultCacheDir(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string | undefined {
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "artifact-cli");
+  if (env.HOME) return join(env.HOME, ".cache", "artifact-cli");
+  return undefined;
 }

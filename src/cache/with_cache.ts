@@ -52,6 +52,16 @@ export class CacheSession {
   /** A session over `store` (undefined: no cache, everything passes through). */
   constructor(readonly store: ContentStore | undefined, readonly warn: (message: string) => void) {}
 
+  /** A command's session: the configured store when `enabled` (false for `--no-cache`). */
+  static async open(enabled: boolean, warn: (message: string) => void): Promise<CacheSession> {
+    return new CacheSession(enabled ? await openCache(warn) : undefined, warn);
+  }
+
+  /** Evict down to the cap after a command; trouble is ignored (the next command tries again). */
+  async evict(): Promise<void> {
+    await this.store?.prune().catch(() => {});
+  }
+
   #warnOnce(message: string): void {
     if (this.#warned) return;
     this.#warned = true;

@@ -11,7 +11,7 @@ import type { Descriptor } from "../oci/types.ts";
 import { copyReferrers } from "../referrers/copy_referrers.ts";
 import { formatReference, parseReference, withDigest } from "../reference.ts";
 import { openTarget, tagOrDigestOf } from "../targets.ts";
-import { CacheSession, openCache } from "../cache/with_cache.ts";
+import { CacheSession } from "../cache/with_cache.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
@@ -60,7 +60,7 @@ export function copyCommand(): Command {
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const warn = (m: string) => ui.warn(m);
-      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
+      const cache = await CacheSession.open(opts.cache, warn);
       const from = cache.wrap(await openTarget(srcRef, { registry }));
       const rawTo = await openTarget(dstRef, { write: true, registry });
       const to = withProgress(rawTo, progress);
@@ -121,7 +121,7 @@ export function copyCommand(): Command {
         progress.close();
         await from.close?.();
         await to.close?.();
-        await cache.store?.prune().catch(() => {});
+        await cache.evict();
       }
     });
 }

@@ -16,7 +16,7 @@ import { collect, integerIn, parseSize, selectorOf } from "./options.ts";
 import { formatBytes, formatDuration, progressFor } from "../ui/progress.ts";
 import { withProgress } from "../ui/progress_target.ts";
 import { escapeControl } from "../ui/escape.ts";
-import { CacheSession, openCache } from "../cache/with_cache.ts";
+import { CacheSession } from "../cache/with_cache.ts";
 
 interface PullOptions extends RegistryFlags {
   output: string;
@@ -70,7 +70,7 @@ export function pullCommand(): Command {
       const progress = progressFor(ui.options);
       const registry = await registryOptions(opts, ui);
       const warn = (m: string) => ui.warn(m);
-      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
+      const cache = await CacheSession.open(opts.cache, warn);
       const target = withProgress(cache.wrap(await openTarget(ref, { registry })), progress);
       try {
         // A corrupt cache entry is only known once served: the pull is redone without it.
@@ -117,7 +117,7 @@ export function pullCommand(): Command {
         progress.close();
         await target.close?.();
         // Evict after the pull, so this pull's layers are the most recently used.
-        await cache.store?.prune().catch(() => {});
+        await cache.evict();
       }
     });
 }

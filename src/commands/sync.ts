@@ -13,7 +13,7 @@ import { lockFor, sync } from "../sync/sync.ts";
 import { uiFor } from "../ui/ui_for.ts";
 import { addRegistryOptions, type RegistryFlags, registryOptions } from "./registry_options.ts";
 import { openTarget } from "../targets.ts";
-import { CacheSession, openCache } from "../cache/with_cache.ts";
+import { CacheSession } from "../cache/with_cache.ts";
 import { NAMED_FILE_LIMITS, readNamedTextFile } from "../fs/named_file.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 
@@ -84,7 +84,7 @@ export function syncCommand(): Command {
         }
       });
       const warn = (m: string) => ui.warn(m);
-      const cache = new CacheSession(opts.cache ? await openCache(warn) : undefined, warn);
+      const cache = await CacheSession.open(opts.cache, warn);
       const results = await sync(config, {
         destination,
         lock,
@@ -102,7 +102,7 @@ export function syncCommand(): Command {
         attempt: (work) => cache.run(work),
         onWarning: (m) => ui.warn(m),
       });
-      await cache.store?.prune().catch(() => {});
+      await cache.evict();
       if (opts.lockFile) {
         await writeFileAtomic(
           opts.lockFile,

@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { writeFileAtomic } from "../layout/atomic.ts";
+import { defaultCacheDir } from "../cache/settings.ts";
 
 type Locations = Record<string, Record<string, string[]>>;
 
@@ -26,8 +27,7 @@ export function cacheDir(): string {
   // `off` turns the content cache off; the small records still need a private home.
   if (explicit === "off") return join(tmpdir(), `artifact-cli-${Deno.uid() ?? "user"}`);
   if (explicit) return explicit;
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  return join(xdg ?? join(Deno.env.get("HOME") ?? ".", ".cache"), "artifact-cli");
+  return defaultCacheDir() ?? join(".cache", "artifact-cli");
 }
 
 /**
