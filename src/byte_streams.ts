@@ -68,6 +68,8 @@ export interface ByteObserver {
   chunk?(view: Uint8Array): void;
   /** The source ended. May throw to fail the stream instead of ending it. */
   end?(): void;
+  /** The stream failed (the source, or `chunk`/`end` threw) or the consumer cancelled it. */
+  stopped?(reason: unknown): void;
 }
 
 /**
@@ -110,6 +112,7 @@ export function observeBytes(
         if (result.done) observer.end?.();
         else observer.chunk?.(result.value);
       } catch (e) {
+        observer.stopped?.(e);
         reader.cancel(e).catch(() => {});
         throw e;
       }
@@ -124,6 +127,9 @@ export function observeBytes(
         controller.enqueue(result.value.slice());
       }
     },
-    cancel: (reason) => reader.cancel(reason),
+    cancel: (reason) => {
+      observer.stopped?.(reason);
+      return reader.cancel(reason);
+    },
   });
 }

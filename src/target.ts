@@ -79,7 +79,11 @@ export interface Target {
   /** A manifest's bytes, verified against the descriptor's digest and size. */
   fetchManifest(descriptor: Descriptor): Promise<Uint8Array>;
 
-  /** A blob's content; the stream errors with IntegrityError if it does not match. */
+  /**
+   * A blob's content; the stream errors with IntegrityError if it does not
+   * match, and never ends cleanly before its content was checked (the content
+   * cache relies on that to keep what it saw).
+   */
   fetchBlob(descriptor: Descriptor): Promise<ReadableStream<Uint8Array>>;
 
   /** Whether a blob (or manifest) with this digest is already stored. */

@@ -12,6 +12,7 @@ import { startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
 import { blobGets, cacheEnv, randomBytes } from "./support/cache.ts";
 import { buildTarGz } from "./support/tar_builder.ts";
+import { type Fault, startFaultProxy } from "./support/fault_proxy.ts";
 
 const TYPE = "application/vnd.example.cache.v1";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -245,4 +246,57 @@ Deno.test("a cache write failing halfway (file size limit) gives one warning and
   await run(env, ["pull", ref, "-o", join(dir.path, "again")]);
   assert.equal((await blobGets(registry, mark)).length, 1);
   await assertSameTree(join(dir.path, "again"), src);
+});
+
+/** Pull through a proxy that spoils the layer's download once; nothing of it may be cached. */
+async function spoiledDownload(fault: Fault): Promise<void> {
+  await using dir = await tempDir();
+  await using registry = await startRegistry();
+  const env = cacheEnv(dir.path);
+  const src = await randomTree(join(dir.path, "src"), 8, 100_000);
+  const pushed = await run(env, ["push", `${registry.host}/team/spoiled-download:v1`, "."], src);
+  const layer = pushed.json.layers?.[0] ?? (await run(env, [
+    "pull",
+    `${registry.host}/team/spoiled-download:v1`,
+    "-o",
+    join(dir.path, "probe"),
+    "--no-cache",
+  ])).json.layers[0];
+  const hex = layer.digest.slice("sha256:".length);
+  await using proxy = await startFaultProxy({
+    upstream: registry.url,
+    rules: [{ method: "GET", path: new RegExp(`/blobs/sha256:${hex}$`), times: 1, fault }],
+  });
+  const ref = `${proxy.host}/team/spoiled-download:v1`;
+  const env1 = { ...env, ARTIFACT_CLI_RANGED_CONNECTIONS: "1" };
+  const failed = await runCli(["pull", ref, "-o", join(dir.path, "bad")], { env: env1 });
+  assert.notEqual(failed.code, 0, "a download that does not match fails the pull");
+  assert.match(failed.stderr, /digest|bytes|truncated/, failed.stderr);
+  // Neither an entry nor a temporary file of the layer is left in the cache.
+  const names: string[] = [];
+  for await (const e of Deno.readDir(join(dir.path, "cache", "blobs", "sha256"))) {
+    names.push(e.name);
+  }
+  assert.equal(names.includes(hex), false, "the spoiled download is not cached");
+  assert.deepEqual(names.filter((n) => n.startsWith(".")), [], names.join("\n"));
+  // The next pull downloads it again, whole, and keeps it.
+  await run(env1, ["pull", ref, "-o", join(dir.path, "good")]);
+  await assertSameTree(join(dir.path, "good"), src);
+  const kept = await Deno.readFile(join(dir.path, "cache", "blobs", "sha256", hex));
+  assert.equal(createHash("sha256").update(kept).digest("hex"), hex);
+}
+
+Deno.test("a download with a flipped byte is not kept in the cache", async () => {
+  await spoiledDownload({ kind: "corrupt", offset: 5000 });
+});
+
+Deno.test("a truncated download (matching Content-Length) is not kept in the cache", async () => {
+  await spoiledDownload({ kind: "truncate", bytes: 4096 });
+});
+
+Deno.test("a download with trailing bytes is not kept in the cache", async () => {
+  await spoiledDownload({
+    kind: "replace-body",
+    body: (original) => new Uint8Array([...original, 1, 2, 3]),
+  });
 });

@@ -157,6 +157,11 @@ export class CacheSession {
           drop(e);
         }
       },
+      // A download that failed its check (or was cancelled) leaves no temporary file.
+      stopped() {
+        writer?.abort();
+        writer = undefined;
+      },
     });
   }
 }
