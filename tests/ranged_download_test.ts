@@ -35,6 +35,8 @@ async function setup(dir: string) {
     ARTIFACT_CLI_RANGED_MIN_BYTES: String(1024 * 1024),
     ARTIFACT_CLI_RANGED_PART_BYTES: String(PART),
     ARTIFACT_CLI_RANGED_CONNECTIONS: "4",
+    // Parts from the first byte: no probe of one connection (tested below).
+    ARTIFACT_CLI_RANGED_PROBE_MS: "0",
   });
   return { registry, proxy, data, env, ref: `${proxy.host}/images/disk:v1` };
 }

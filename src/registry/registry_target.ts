@@ -142,6 +142,7 @@ export class RegistryTarget implements Target {
           }),
         what,
         settings,
+        (line) => this.client.debug(line),
       );
       if ("stream" in ranged) {
         this.#remember(descriptor.digest);
