@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--smoke] [--runs N] [--level N] [--workers N] [--keep]`
+ * `deno task bench [--quick] [--smoke] [--runs N] [--level N] [--workers N] [--keep] [--only GROUPS]`
  *
  * Generates the data sets under a temporary directory, builds the bundled
  * CLI, starts real registries (tests/support/registry.ts), runs artifact-cli
@@ -9,7 +9,9 @@
  * the ratio to the baseline with its target.
  *
  * --quick skips the 2 GiB memory check; --smoke uses tiny data and one run,
- * which proves the harness works and measures nothing.
+ * which proves the harness works and measures nothing. --only runs some
+ * groups of rows (comma-separated: layout, registry, ranged, upload, small,
+ * many, big).
  *
  * @module
  */
@@ -42,22 +44,27 @@ try {
   const small = await smallFilesTree(data, sizes.small, 1024);
   const withClient = await registrySupported(ctx);
 
-  const pushedLayout = await layoutGzip(ctx, mixed);
-  if (options.level !== 6) await workerScaling(ctx, mixed, 6);
-  await layoutZstd(ctx, mixed);
-  await registryRows(ctx, mixed, pushedLayout, withClient);
-  if (withClient) await rangedRows(ctx, options.smoke ? 8 : 256);
-  if (withClient) await resumedUploadRows(ctx, options.smoke ? 8 : 64);
-  await ctx.removeAll([pushedLayout.layout]);
-  await smallFiles(ctx, small);
-  if (sizes.many) {
+  const run = (group: string) => !options.only || options.only.has(group);
+  if (run("layout") || run("registry")) {
+    const pushedLayout = await layoutGzip(ctx, mixed);
+    if (run("layout")) {
+      if (options.level !== 6) await workerScaling(ctx, mixed, 6);
+      await layoutZstd(ctx, mixed);
+    }
+    if (run("registry")) await registryRows(ctx, mixed, pushedLayout, withClient);
+    await ctx.removeAll([pushedLayout.layout]);
+  }
+  if (withClient && run("ranged")) await rangedRows(ctx, options.smoke ? 8 : 256);
+  if (withClient && run("upload")) await resumedUploadRows(ctx, options.smoke ? 8 : 64);
+  if (run("small")) await smallFiles(ctx, small);
+  if (sizes.many && run("many")) {
     // Memory of the file list: push and pull peak RSS must not grow with the file count.
     ctx.log(`generating ${sizes.many} files`);
     const many = await smallFilesTree(data, sizes.many, 1024);
     await memoryCheck(ctx, many);
     await ctx.removeAll([many.dir]);
   }
-  if (sizes.big) {
+  if (sizes.big && run("big")) {
     await ctx.removeAll([mixed.dir, small.dir]);
     ctx.log(`generating ${sizes.big} MiB`);
     await memoryCheck(ctx, await mixedTree(data, sizes.big));

@@ -23,6 +23,8 @@ export interface BenchOptions {
   workers: number;
   /** Keep the scratch directory. */
   keep: boolean;
+  /** Groups of rows to run (`--only`); all when unset. */
+  only?: Set<string>;
   /** Where the scratch directory goes (default: the system temp directory). */
   dir?: string;
 }
@@ -51,6 +53,7 @@ export function parseOptions(args: string[]): BenchOptions {
     else if (arg === "--level") options.level = number();
     else if (arg === "--workers") options.workers = number();
     else if (arg === "--dir") options.dir = args[++i];
+    else if (arg === "--only") options.only = new Set((args[++i] ?? "").split(","));
     else throw new Error(`unknown option ${arg}`);
   }
   if (options.smoke) {

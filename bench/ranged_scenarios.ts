@@ -62,13 +62,15 @@ export async function rangedRows(ctx: BenchContext, mib: number): Promise<void> 
   const capped = await rows(true);
   const open = await rows(false);
   ctx.rows.push({
-    operation: `pull ${mib} MiB single blob, ~20 MiB/s per connection: 4 Range parts at once`,
+    operation:
+      `pull ${mib} MiB single blob, ~20 MiB/s per connection: Range parts (after the probe)`,
     bytes: data.byteLength,
     ours: capped.ranged,
     baseline: { name: "artifact-cli, one connection", samples: capped.one },
     target: TARGETS.threeTimesFaster,
   }, {
-    operation: `pull ${mib} MiB single blob, uncapped: Range parts vs one connection`,
+    operation:
+      `pull ${mib} MiB single blob, uncapped: default (probe, stays one stream) vs one connection`,
     bytes: data.byteLength,
     ours: open.ranged,
     baseline: { name: "artifact-cli, one connection", samples: open.one },

@@ -1,7 +1,9 @@
 /**
  * Large blobs are downloaded as several concurrent Range parts, handed on in
  * order and verified whole; a registry that ignores Range is read as one
- * stream; a part with wrong bytes fails the pull with exit 5.
+ * stream; a part with wrong bytes fails the pull with exit 5. By default one
+ * connection is probed first and parts are used only when the consumer waits
+ * for the network.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -9,6 +11,8 @@ import { isolatedEnv, runCli } from "./support/cli.ts";
 import { startFaultProxy } from "./support/fault_proxy.ts";
 import { startRegistry } from "./support/registry.ts";
 import { tempDir } from "./support/tree.ts";
+import { createHash } from "node:crypto";
+import { rangedDownload } from "../src/registry/ranged_download.ts";
 
 const SIZE = 3 * 1024 * 1024 + 12345; // 13 parts of 256 KiB, the last short
 const PART = 256 * 1024;
@@ -129,4 +133,96 @@ Deno.test("a Range part with other bytes fails the pull (exit 5); a dropped part
   const starts = blobGets(proxy.seen).map((r) => Number(/bytes=(\d+)-/.exec(r.headers.range)![1]));
   assert.equal(starts.length, Math.ceil(SIZE / PART) + 1, String(starts));
   assert.ok(starts.some((s) => s % PART !== 0), `no part resumed mid-way: ${starts}`);
+});
+
+/** The probe's settings for the tests below: parts of 256 KiB, a 100 ms probe. */
+const PROBED = {
+  ARTIFACT_CLI_RANGED_PROBE_MS: "100",
+};
+
+Deno.test("a slow connection (the consumer waits) switches to Range parts after the probe", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data, env, ref } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  // ~12 MiB/s per connection: the 3 MiB blob takes ~250 ms on one, so the probe sees a waiting consumer.
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: /\/blobs\/sha256:/,
+    times: Infinity,
+    fault: { kind: "slow-body", chunkBytes: 64 * 1024, delayMs: 5 },
+  });
+  const pull = await runCli(["pull", ref, "-o", "out", "--plain-http", "--debug"], {
+    cwd: dir.path,
+    env: { ...env, ...PROBED },
+  });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+  const decision = /4 Range parts at once from byte (\d+)/.exec(pull.stderr);
+  assert.ok(decision, pull.stderr.split("\n").filter((l) => /Range|connection/.test(l)).join("\n"));
+  const cut = Number(decision[1]);
+  assert.equal(cut % PART, 0, "parts start on a part boundary");
+  const ranges = blobGets(proxy.seen).map((r) => r.headers.range);
+  // The lead asks for the whole blob; the parts cover the rest from the cut, each once.
+  assert.equal(ranges[0], `bytes=0-${SIZE - 1}`);
+  const starts = ranges.slice(1).map((r) => Number(/bytes=(\d+)-/.exec(r)![1]));
+  assert.deepEqual(
+    starts.sort((a, b) => a - b),
+    Array.from({ length: Math.ceil((SIZE - cut) / PART) }, (_, i) => cut + i * PART),
+  );
+  assert.ok(proxy.inFlight.peak >= 2, `peak ${proxy.inFlight.peak}: parts did not overlap`);
+});
+
+Deno.test("a fast connection (the consumer is the limit) stays one stream", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  const digest = `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  const url = `${proxy.url}/v2/images/disk/blobs/${digest}`;
+  const lines: string[] = [];
+  const started = await rangedDownload(
+    SIZE,
+    (start, end) => fetch(url, { headers: { Range: `bytes=${start}-${end}` } }),
+    "disk blob",
+    { minBytes: 1, partBytes: PART, connections: 4, probeMs: 100 },
+    (line) => lines.push(line),
+  );
+  assert.ok("stream" in started);
+  // A consumer that takes 30 ms per piece: the network is never what it waits for.
+  const received = new Uint8Array(SIZE);
+  let filled = 0;
+  for await (const chunk of started.stream) {
+    received.set(chunk, filled);
+    filled += chunk.byteLength;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  assert.equal(filled, SIZE);
+  assert.deepEqual(received, data);
+  assert.match(lines.join("\n"), /one connection is fast enough/);
+  assert.deepEqual(blobGets(proxy.seen).map((r) => r.headers.range), [`bytes=0-${SIZE - 1}`]);
+});
+
+Deno.test("a dropped lead stream is asked again from the byte it reached", async () => {
+  await using dir = await tempDir();
+  const { registry, proxy, data, env, ref } = await setup(dir.path);
+  await using _r = registry;
+  await using _p = proxy;
+  proxy.rules.splice(0, proxy.rules.length, {
+    method: "GET",
+    path: /\/blobs\/sha256:/,
+    fault: { kind: "drop-response", afterBytes: 100_000 },
+  });
+  // A probe longer than the download: the lead stream carries the whole blob.
+  const pull = await runCli(["pull", ref, "-o", "out", "--plain-http"], {
+    cwd: dir.path,
+    env: { ...env, ARTIFACT_CLI_RANGED_PROBE_MS: "600000" },
+  });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out", "disk.raw")), data);
+  const ranges = blobGets(proxy.seen).map((r) => r.headers.range);
+  assert.equal(ranges.length, 2, String(ranges));
+  assert.equal(ranges[0], `bytes=0-${SIZE - 1}`);
+  const resumedAt = Number(/bytes=(\d+)-/.exec(ranges[1])![1]);
+  assert.ok(resumedAt > 0 && resumedAt <= 100_000, `resumed at ${resumedAt}`);
 });
