@@ -36,7 +36,7 @@ export async function rangedRows(ctx: BenchContext, mib: number): Promise<void> 
   // Small bench data sets still take the ranged path.
   const ranged = {
     ARTIFACT_CLI_RANGED_MIN_BYTES: String(Math.min(64, mib / 2) * 1024 * 1024),
-    ARTIFACT_CLI_RANGED_PART_BYTES: String(Math.min(8, mib / 8) * 1024 * 1024),
+    ARTIFACT_CLI_RANGED_PART_BYTES: String(Math.min(4, mib / 8) * 1024 * 1024),
   };
   const single = { ...ranged, ARTIFACT_CLI_RANGED_CONNECTIONS: "1" };
   const outputs: string[] = [];

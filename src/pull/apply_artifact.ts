@@ -7,6 +7,7 @@
  * @module
  */
 
+import { eachChunk } from "../byte_streams.ts";
 import type { TreeWriter } from "../archive/extract.ts";
 import type { TarHeader } from "../archive/tar_header.ts";
 import type { TarSink } from "../archive/tar_reader.ts";
@@ -35,16 +36,9 @@ export async function applyFileLayer(
 ): Promise<void> {
   const sink = writer.beginLayer({ label: shortDigest(layer.digest) });
   sink.entry(fileHeader(title, layer.size));
-  const reader = (await target.fetchBlob(layer)).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      sink.data(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  // Read into one reused buffer (the sink takes views, as from the decompressor):
+  // fresh chunks per read made a 256 MiB file pull peak at ~130 MiB.
+  await eachChunk(await target.fetchBlob(layer), (chunk) => void sink.data(chunk));
   sink.endEntry();
 }
 

@@ -30,7 +30,7 @@ export const RANGED_DOWNLOAD = {
   /** Blobs from this size on may be fetched in parts (`ARTIFACT_CLI_RANGED_MIN_BYTES`). */
   minBytes: 64 * 1024 * 1024,
   /** Bytes per part (`ARTIFACT_CLI_RANGED_PART_BYTES`). */
-  partBytes: 8 * 1024 * 1024,
+  partBytes: 4 * 1024 * 1024,
   /** Parts in flight at once (`ARTIFACT_CLI_RANGED_CONNECTIONS`; 1 turns parts off). */
   connections: 4,
   /**
