@@ -5,6 +5,7 @@
  * @module
  */
 
+import { V8_FLAGS } from "../scripts/v8_flags.ts";
 import { join } from "node:path";
 import type { Dataset } from "./datasets.ts";
 import { measure, type Sample, settleDisk } from "./measure.ts";
@@ -103,7 +104,7 @@ export class BenchContext {
     const cache = this.fresh("cache");
     return measure(
       Deno.execPath(),
-      ["run", "-A", "--quiet", this.bundle, "--format", "json", ...args],
+      ["run", "-A", "--quiet", V8_FLAGS, this.bundle, "--format", "json", ...args],
       { env: { ARTIFACT_CLI_CACHE_DIR: cache, ...env } },
     );
   }

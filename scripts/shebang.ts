@@ -3,9 +3,12 @@
  * `dist/artifact-cli.js` runs as a command.
  */
 
+import { V8_FLAGS } from "./v8_flags.ts";
+
 const path = Deno.args[0];
 if (!path) throw new Error("usage: shebang.ts FILE");
 const text = await Deno.readTextFile(path);
-const shebang = "#!/usr/bin/env -S deno run -A\n";
-await Deno.writeTextFile(path, text.startsWith("#!") ? text : shebang + text);
+const shebang = `#!/usr/bin/env -S deno run -A ${V8_FLAGS}\n`;
+const body = text.startsWith("#!") ? text.slice(text.indexOf("\n") + 1) : text;
+await Deno.writeTextFile(path, shebang + body);
 await Deno.chmod(path, 0o755);

@@ -350,6 +350,7 @@ Deno.test({
       "run",
       "-A",
       "--no-prompt",
+      "--v8-flags=--max-semi-space-size=1",
       "/usr/local/lib/artifact-cli.js",
     ]);
     assert.equal(config.config.User, `${UID}:${UID}`);

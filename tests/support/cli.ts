@@ -2,6 +2,8 @@
  * Test support: running artifact-cli as a real subprocess, as a user would.
  */
 
+import { V8_FLAGS } from "../../scripts/v8_flags.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** Output of one CLI run. */
@@ -26,7 +28,7 @@ export async function runCli(
   } = {},
 ): Promise<CliResult> {
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", options.entry ?? MAIN, ...args],
+    args: ["run", "-A", "--quiet", V8_FLAGS, options.entry ?? MAIN, ...args],
     cwd: options.cwd,
     // The content cache is off (a cap of 0) unless a test asks for it: a cached blob would
     // hide a fault a test injects on a download it repeats.

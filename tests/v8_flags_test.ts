@@ -1,0 +1,64 @@
+/**
+ * The V8 flag of scripts/v8_flags.ts (a 1 MiB young generation: lower peak
+ * memory at the same speed) only works if every launcher passes it, since it
+ * cannot be set from inside the program. These tests run the bundle's shebang
+ * for real and check that each other launcher carries the same flag.
+ */
+
+import assert from "node:assert/strict";
+import { V8_FLAGS } from "../scripts/v8_flags.ts";
+
+const ROOT = new URL("..", import.meta.url);
+const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
+
+/** Prints the size of V8's young generation, which the flag caps at 2 semi-spaces of 1 MiB. */
+const REPORT_NEW_SPACE = `import v8 from "node:v8";
+const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+console.log(space?.space_size);
+`;
+
+async function runShebangScript(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/cli.js`;
+    await Deno.writeTextFile(file, text);
+    const script = new URL("scripts/shebang.ts", ROOT).pathname;
+    const added = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, file] })
+      .output();
+    assert.equal(added.code, 0, new TextDecoder().decode(added.stderr));
+    const out = await new Deno.Command(file, { env: { NO_COLOR: "1" } }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const written = await Deno.readTextFile(file);
+    assert.equal(written.split("\n")[0], `#!/usr/bin/env -S deno run -A ${V8_FLAGS}`);
+    assert.ok(written.endsWith(REPORT_NEW_SPACE), "the script's body is kept");
+    return new TextDecoder().decode(out.stdout).trim();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the bundle's shebang runs it with the young generation capped", async () => {
+  const size = Number(await runShebangScript(REPORT_NEW_SPACE));
+  assert.ok(size > 0 && size <= 2 * 1024 * 1024, `new space of ${size} bytes`);
+});
+
+Deno.test("the shebang replaces an older shebang line instead of adding a second", async () => {
+  const size = Number(await runShebangScript(`#!/usr/bin/env -S deno run -A\n${REPORT_NEW_SPACE}`));
+  assert.ok(size <= 2 * 1024 * 1024, `new space of ${size} bytes`);
+});
+
+Deno.test("every launcher passes the same V8 flag", async () => {
+  const tasks = JSON.parse(await read("deno.json")).tasks as Record<string, string>;
+  assert.ok(tasks.compile.includes(V8_FLAGS), "deno task compile");
+  assert.ok(tasks.install.includes(V8_FLAGS), "deno task install");
+  const release = await read(".github/workflows/release.yml");
+  assert.match(release, /deno compile [^\n]*--v8-flags=--max-semi-space-size=1/);
+  const flag = V8_FLAGS.replace("--v8-flags=", "");
+  for (const path of ["Dockerfile", "scripts/build_image.sh"]) {
+    const entrypoint = (await read(path)).split("\n").find((l) =>
+      /entrypoint/i.test(l) && l.includes("[")
+    );
+    assert.ok(entrypoint?.includes(`"--v8-flags=${flag}"`), `${path}: ${entrypoint}`);
+  }
+  assert.ok((await read("README.md")).includes(`deno install --global -A ${V8_FLAGS}`));
+});
