@@ -22,5 +22,5 @@ ENV DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 DENO_DIR=/tmp/deno PATH=/usr/local/bin:/us
 USER 1001:1001
 WORKDIR /workspace
 # The V8 flag caps the young generation (scripts/v8_flags.ts): lower peak memory, same speed.
-ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "--v8-flags=--max-semi-space-size=1", "/usr/local/lib/artifact-cli.js"]
+ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "--v8-flags=--max-semi-space-size=1,--expose-gc", "/usr/local/lib/artifact-cli.js"]
 CMD ["--help"]

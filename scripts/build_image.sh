@@ -26,7 +26,7 @@ if [ "$(head -c 4 "$deno_bin" | od -An -c | tr -d ' ')" != '177ELF' ]; then
 fi
 
 # The image's configuration, shared in meaning with the Dockerfile.
-entrypoint='["deno","run","-A","--no-prompt","--v8-flags=--max-semi-space-size=1","/usr/local/lib/artifact-cli.js"]'
+entrypoint='["deno","run","-A","--no-prompt","--v8-flags=--max-semi-space-size=1,--expose-gc","/usr/local/lib/artifact-cli.js"]'
 user=1001:1001
 workdir=/workspace
 # DENO_DIR under /tmp: deno only keeps caches there (the bundle imports nothing

@@ -350,7 +350,7 @@ Deno.test({
       "run",
       "-A",
       "--no-prompt",
-      "--v8-flags=--max-semi-space-size=1",
+      "--v8-flags=--max-semi-space-size=1,--expose-gc",
       "/usr/local/lib/artifact-cli.js",
     ]);
     assert.equal(config.config.User, `${UID}:${UID}`);

@@ -11,10 +11,13 @@ import { V8_FLAGS } from "../scripts/v8_flags.ts";
 const ROOT = new URL("..", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
 
-/** Prints the size of V8's young generation, which the flag caps at 2 semi-spaces of 1 MiB. */
+/**
+ * Prints the size of V8's young generation, which the flags cap at 2 semi-spaces of 1 MiB,
+ * and whether `gc` is exposed for src/gc_hint.ts.
+ */
 const REPORT_NEW_SPACE = `import v8 from "node:v8";
 const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
-console.log(space?.space_size);
+console.log(space?.space_size, typeof globalThis.gc);
 `;
 
 async function runShebangScript(text: string): Promise<string> {
@@ -31,7 +34,9 @@ async function runShebangScript(text: string): Promise<string> {
     const written = await Deno.readTextFile(file);
     assert.equal(written.split("\n")[0], `#!/usr/bin/env -S deno run -A ${V8_FLAGS}`);
     assert.ok(written.endsWith(REPORT_NEW_SPACE), "the script's body is kept");
-    return new TextDecoder().decode(out.stdout).trim();
+    const [size, gc] = new TextDecoder().decode(out.stdout).trim().split(" ");
+    assert.equal(gc, "function", "gc is exposed");
+    return size;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -52,7 +57,7 @@ Deno.test("every launcher passes the same V8 flag", async () => {
   assert.ok(tasks.compile.includes(V8_FLAGS), "deno task compile");
   assert.ok(tasks.install.includes(V8_FLAGS), "deno task install");
   const release = await read(".github/workflows/release.yml");
-  assert.match(release, /deno compile [^\n]*--v8-flags=--max-semi-space-size=1/);
+  assert.match(release, /deno compile [^\n]*--v8-flags=--max-semi-space-size=1,--expose-gc /);
   const flag = V8_FLAGS.replace("--v8-flags=", "");
   for (const path of ["Dockerfile", "scripts/build_image.sh"]) {
     const entrypoint = (await read(path)).split("\n").find((l) =>

@@ -9,6 +9,7 @@
  */
 
 import { ArtifactError } from "../errors.ts";
+import { collectGarbage } from "../gc_hint.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { BlobSource } from "../target.ts";
 import { backoffMs, isRetryableError, isRetryableStatus } from "./retry.ts";
@@ -138,6 +139,7 @@ export async function sendChunks(
       if (!(isRetryableError(e) || isRetryableError((e as Error).cause))) throw e;
       failure = e;
     }
+    collectGarbage(); // fetch's copy of the chunk is garbage now
     if (response && (response.status === 202 || response.status === 204)) {
       await response.body?.cancel();
       url = new URL(response.headers.get("location") ?? url, url).href;
