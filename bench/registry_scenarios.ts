@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TARGETS } from "./table.ts";
+import { RSS_TARGETS, TARGETS } from "./table.ts";
 import { startRegistry, type TestRegistry } from "../tests/support/registry.ts";
 import { type BenchContext, pushed } from "./context.ts";
 import type { Dataset } from "./datasets.ts";
@@ -139,6 +139,7 @@ export async function registryRows(
     ours: push.ours,
     baseline: { name: `tar | gzip -${L} | curl PATCH`, samples: push.gnu },
     target: TARGETS.threeTimesFaster,
+    maxRssMiB: RSS_TARGETS.push,
   }, {
     operation: `push ${data.name} -> registry, ${W} workers vs 1 worker`,
     bytes: data.bytes,
@@ -201,6 +202,7 @@ export async function registryRows(
       ours: pull.ours,
       baseline: { name: "curl blob | gzip -dc | tar x", samples: pull.gnu },
       target: TARGETS.fourTimesFaster,
+      maxRssMiB: RSS_TARGETS.pull,
     }, {
       operation:
         `pull ${data.name} <- registry, inflate worker (ARTIFACT_CLI_INFLATE_WORKER=1) vs default`,

@@ -16,6 +16,8 @@ export interface Row {
   /** Largest acceptable ours/baseline time ratio, e.g. 1 / 3 for "3× faster". */
   target?: { maxRatio: number; label: string };
   note?: string;
+  /** Largest acceptable peak RSS (issue 13's memory targets); "met" needs it too. */
+  maxRssMiB?: number;
   /** A quantity other than time (bytes re-sent...): the ratio column compares these instead. */
   value?: { ours: number; baseline: number; unit: string };
 }
@@ -44,24 +46,27 @@ export function formatTable(rows: Row[], options: { verdicts?: boolean } = {}): 
     const wall = medianWall(row.ours);
     const base = row.baseline ? medianWall(row.baseline.samples) : undefined;
     const ratio = row.value ? row.value.ours / row.value.baseline : base ? wall / base : undefined;
+    const rss = peakRssMiB(row.ours);
+    const rssLabel = row.maxRssMiB === undefined ? "" : `RSS <= ${row.maxRssMiB} MiB`;
+    const timeMet = !row.target || ratio === undefined ? undefined : ratio <= row.target.maxRatio;
+    const rssMet = row.maxRssMiB === undefined ? undefined : rss <= row.maxRssMiB;
+    const met = timeMet === undefined && rssMet === undefined
+      ? undefined
+      : timeMet !== false && rssMet !== false;
     lines.push([
       row.operation,
       row.bytes ? (row.bytes / MiB / wall).toFixed(0) : "",
       `${wall.toFixed(2)} s`,
       `${medianCpu(row.ours).toFixed(2)} s`,
       String(row.ours.length),
-      `${peakRssMiB(row.ours).toFixed(0)} MiB`,
+      `${rss.toFixed(0)} MiB`,
       row.baseline?.name ?? "",
       base === undefined
         ? ""
         : `${base.toFixed(2)} s (${medianCpu(row.baseline!.samples).toFixed(2)} s)`,
       ratio === undefined ? "" : ratio.toFixed(2),
-      row.target?.label ?? "",
-      !verdicts || !row.target || ratio === undefined
-        ? ""
-        : ratio <= row.target.maxRatio
-        ? "yes"
-        : "NO",
+      [row.target?.label, rssLabel].filter(Boolean).join(", "),
+      !verdicts || met === undefined ? "" : met ? "yes" : "NO",
     ]);
     if (row.note) notes.push(`- ${row.operation}: ${row.note}`);
   }
@@ -74,6 +79,9 @@ export function formatTable(rows: Row[], options: { verdicts?: boolean } = {}): 
   if (notes.length) out.push("", ...notes);
   return out.join("\n");
 }
+
+/** Issue 13's peak RSS targets. */
+export const RSS_TARGETS = { push: 112, pull: 80 } as const;
 
 /** The targets of issue 5, as table rows state them. */
 export const TARGETS = {
