@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { V8_FLAGS } from "../scripts/v8_flags.ts";
+import { tempDir } from "./support/tree.ts";
 
 const GC_HINT = new URL("../src/gc_hint.ts", import.meta.url).href;
 
@@ -18,18 +19,14 @@ console.log(ref.deref() === undefined ? "collected" : "alive");
 `;
 
 async function run(flags: string[]): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/drop.ts`;
-    await Deno.writeTextFile(file, SCRIPT);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", ...flags, file],
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    return new TextDecoder().decode(out.stdout).trim();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  const file = `${dir.path}/drop.ts`;
+  await Deno.writeTextFile(file, SCRIPT);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", ...flags, file],
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 Deno.test("with the launchers' V8 flags, collectGarbage frees a dropped buffer at once", async () => {

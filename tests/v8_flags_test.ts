@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { V8_FLAGS } from "../scripts/v8_flags.ts";
+import { tempDir } from "./support/tree.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
@@ -21,25 +22,21 @@ console.log(space?.space_size, typeof globalThis.gc);
 `;
 
 async function runShebangScript(text: string): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/cli.js`;
-    await Deno.writeTextFile(file, text);
-    const script = new URL("scripts/shebang.ts", ROOT).pathname;
-    const added = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, file] })
-      .output();
-    assert.equal(added.code, 0, new TextDecoder().decode(added.stderr));
-    const out = await new Deno.Command(file, { env: { NO_COLOR: "1" } }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const written = await Deno.readTextFile(file);
-    assert.equal(written.split("\n")[0], `#!/usr/bin/env -S deno run -A ${V8_FLAGS}`);
-    assert.ok(written.endsWith(REPORT_NEW_SPACE), "the script's body is kept");
-    const [size, gc] = new TextDecoder().decode(out.stdout).trim().split(" ");
-    assert.equal(gc, "function", "gc is exposed");
-    return size;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  const file = `${dir.path}/cli.js`;
+  await Deno.writeTextFile(file, text);
+  const script = new URL("scripts/shebang.ts", ROOT).pathname;
+  const added = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, file] })
+    .output();
+  assert.equal(added.code, 0, new TextDecoder().decode(added.stderr));
+  const out = await new Deno.Command(file, { env: { NO_COLOR: "1" } }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const written = await Deno.readTextFile(file);
+  assert.equal(written.split("\n")[0], `#!/usr/bin/env -S deno run -A ${V8_FLAGS}`);
+  assert.ok(written.endsWith(REPORT_NEW_SPACE), "the script's body is kept");
+  const [size, gc] = new TextDecoder().decode(out.stdout).trim().split(" ");
+  assert.equal(gc, "function", "gc is exposed");
+  return size;
 }
 
 Deno.test("the bundle's shebang runs it with the young generation capped", async () => {
