@@ -65,3 +65,14 @@ Deno.test("every launcher passes the same V8 flags", async () => {
   }
   assert.ok((await read("README.md")).includes(`deno install --global -A ${V8_FLAGS}`));
 });
+
+Deno.test("a file that is only a shebang line gets ours alone, not both", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/only.js`;
+  await Deno.writeTextFile(file, "#!/usr/bin/env node");
+  const script = new URL("scripts/shebang.ts", ROOT).pathname;
+  const added = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, file] })
+    .output();
+  assert.equal(added.code, 0, new TextDecoder().decode(added.stderr));
+  assert.equal(await Deno.readTextFile(file), `#!/usr/bin/env -S deno run -A ${V8_FLAGS}\n`);
+});
